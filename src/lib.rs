@@ -1,0 +1,13 @@
+//! pixelwarden: finds personal data that tracking pixels carry out of a company's HTTP egress.
+//!
+//! # Layout
+//!
+//! The flow is `source → format → pixel → detect → sink`, one noun per stage:
+//!
+//! - [`request`]: the normalised egress [`request::Request`] and where it came from.
+//! - [`format`]: framing and parsing of log formats into requests.
+//! - [`limits`], [`error`]: bounds on untrusted input; start-up errors and per-record skips.
+pub mod error;
+pub mod format;
+pub mod limits;
+pub mod request;
