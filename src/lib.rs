@@ -11,3 +11,6 @@ pub mod error;
 pub mod format;
 pub mod limits;
 pub mod request;
+pub mod detect;
+pub mod pixel;
+pub mod rules;

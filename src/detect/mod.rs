@@ -1,0 +1,491 @@
+//! Detect: find personal data, hashed identifiers, Art. 9 categories, secrets, consent and
+//! transport problems in a decoded [`Beacon`].
+//!
+//! Per field, in this order: is it a secret field (never printed)? Is it an identity field of
+//! the vendor (hash-shaped → `hashed_pii`, placeholder → nothing, plaintext → `pii`)? Then the
+//! PII detectors (keywords → regex → validator) and, on content fields, the Art. 9
+//! vocabularies. Beacon-level rules add `transport` and `consent` findings and raise the
+//! severity of Art. 9 findings that travel together with a person's identity.
+
+pub mod hashes;
+pub mod validate;
+pub mod vocab;
+
+use crate::error::Error;
+use crate::pixel::decode::{Field, Step};
+use crate::pixel::{Beacon, Semantics};
+use crate::request::Scheme;
+use crate::rules::PackSpec;
+use aho_corasick::AhoCorasick;
+use hashes::{hash_shape, sha256_hex, Placeholders};
+use regex::Regex;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use vocab::Vocab;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    Pii,
+    HashedPii,
+    Sensitive,
+    Secret,
+    Consent,
+    Transport,
+    Anomaly,
+}
+
+impl Class {
+    pub const ALL: [Class; 7] =
+        [Class::Pii, Class::HashedPii, Class::Sensitive, Class::Secret, Class::Consent, Class::Transport, Class::Anomaly];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Pii => "pii",
+            Class::HashedPii => "hashed_pii",
+            Class::Sensitive => "sensitive",
+            Class::Secret => "secret",
+            Class::Consent => "consent",
+            Class::Transport => "transport",
+            Class::Anomaly => "anomaly",
+        }
+    }
+    /// Whether the class identifies a person.
+    pub fn is_identity(self) -> bool {
+        matches!(self, Class::Pii | Class::HashedPii)
+    }
+}
+
+impl FromStr for Class {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Class::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| format!("unknown class `{s}`"))
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s.to_ascii_lowercase())
+            .ok_or_else(|| format!("unknown severity `{s}` (info, low, medium, high, critical)"))
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A matched raw value. It has no `Serialize` and its `Debug` hides the text, so it cannot leak
+/// through output or logs by accident; only `redact` reads it.
+#[derive(Clone, PartialEq)]
+pub struct RawValue(String);
+
+impl RawValue {
+    pub fn new(s: impl Into<String>) -> Self {
+        RawValue(s.into())
+    }
+    /// The raw text. Callers outside `redact` and `explain` must not print it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RawValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RawValue(<{} chars>)", self.0.chars().count())
+    }
+}
+
+/// What detection found, before redaction.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub class: Class,
+    /// The `type` of the finding (`email`, `health`, `access_token`...).
+    pub kind: Arc<str>,
+    pub detector: Arc<str>,
+    pub field: String,
+    pub event: u16,
+    pub chain: Vec<Step>,
+    pub severity: Severity,
+    pub value: RawValue,
+    /// Normalised value the fingerprint is computed over (never printed).
+    pub norm: RawValue,
+    /// For hashed identifiers: the digest algorithm.
+    pub algorithm: Option<&'static str>,
+}
+
+#[derive(Debug)]
+enum Scope {
+    Any,
+    Identity,
+    IdentityKind(String),
+}
+
+#[derive(Debug)]
+struct PiiDetector {
+    id: Arc<str>,
+    kind: Arc<str>,
+    regex: Regex,
+    validator: Option<String>,
+    scope: Scope,
+    min_digits: usize,
+    severity: Severity,
+    has_keywords: bool,
+}
+
+/// All detectors, compiled once.
+#[derive(Debug)]
+pub struct Detectors {
+    pii: Vec<PiiDetector>,
+    keywords: AhoCorasick,
+    /// Which detector owns each keyword pattern.
+    keyword_owner: Vec<usize>,
+    pub placeholders: Placeholders,
+    pub vocabs: Vec<Vocab>,
+}
+
+fn parse_severity(s: &Option<String>, default: Severity, ctx: &dyn Fn(String) -> Error) -> Result<Severity, Error> {
+    match s {
+        None => Ok(default),
+        Some(s) => s.parse().map_err(|e: String| ctx(e)),
+    }
+}
+
+impl Detectors {
+    pub fn compile(packs: &[PackSpec]) -> Result<Detectors, Error> {
+        let mut pii = Vec::new();
+        let mut keywords = Vec::new();
+        let mut keyword_owner = Vec::new();
+        let mut placeholders = Placeholders::default();
+        let mut vocabs = Vec::new();
+        let mut ids = HashSet::new();
+        for pack in packs {
+            for d in &pack.detectors {
+                let ctx = |msg: String| Error::rules(format!("{}: rule `{}`: {msg}", pack.source, d.id));
+                if !crate::rules::is_kebab(&d.id) {
+                    return Err(ctx("id is not kebab-case".into()));
+                }
+                if !ids.insert(d.id.clone()) {
+                    return Err(ctx("id is used twice".into()));
+                }
+                let regex = Regex::new(&d.regex).map_err(|e| ctx(format!("regex does not compile: {e}")))?;
+                if let Some(v) = &d.validator {
+                    if !validate::NAMES.contains(&v.as_str()) {
+                        return Err(ctx(format!("validator `{v}` is unknown (known: {})", validate::NAMES.join(", "))));
+                    }
+                }
+                let scope = match d.scope.as_str() {
+                    "any" => Scope::Any,
+                    "identity" => Scope::Identity,
+                    s => match s.strip_prefix("identity:") {
+                        Some(kind) => Scope::IdentityKind(kind.to_string()),
+                        None => return Err(ctx(format!("scope `{s}` is not any, identity or identity:KIND"))),
+                    },
+                };
+                let index = pii.len();
+                for k in &d.keywords {
+                    keywords.push(k.to_ascii_lowercase());
+                    keyword_owner.push(index);
+                }
+                pii.push(PiiDetector {
+                    id: Arc::from(d.id.as_str()),
+                    kind: Arc::from(d.kind.as_str()),
+                    regex,
+                    validator: d.validator.clone(),
+                    scope,
+                    min_digits: d.min_digits,
+                    severity: parse_severity(&d.severity, Severity::Critical, &ctx)?,
+                    has_keywords: !d.keywords.is_empty(),
+                });
+            }
+            for p in &pack.placeholders {
+                match (&p.plain, &p.hash) {
+                    (Some(plain), _) => placeholders.add_plain(plain),
+                    (None, Some(hash)) => placeholders.add_hash(hash),
+                    (None, None) => {
+                        return Err(Error::rules(format!("{}: a placeholder needs `plain` or `hash`", pack.source)));
+                    }
+                }
+            }
+            if !pack.terms.is_empty() {
+                let v = Vocab::compile(pack)?;
+                let ctx = |msg: String| Error::rules(format!("{}: vocabulary `{}`: {msg}", pack.source, pack.pack.id));
+                parse_severity(&v.severity, Severity::High, &ctx)?;
+                vocabs.push(v);
+            }
+        }
+        let keywords = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&keywords)
+            .map_err(|e| Error::rules(format!("detector keywords do not compile: {e}")))?;
+        Ok(Detectors { pii, keywords, keyword_owner, placeholders, vocabs })
+    }
+
+    /// Ids of every PII detector, for `rules list`.
+    pub fn pii_ids(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pii.iter().map(|d| (&*d.id, &*d.kind))
+    }
+
+    /// Run every rule over a beacon.
+    pub fn detect(&self, beacon: &Beacon, sem: &Semantics) -> Vec<Finding> {
+        let mut out: Vec<Finding> = Vec::new();
+        for f in &beacon.fields {
+            if f.value.is_empty() {
+                continue;
+            }
+            if let Some((kind, detector)) = sem.secret(&f.path) {
+                out.push(finding(f, Class::Secret, kind.clone(), detector.clone(), Severity::High, &f.value, f.value.clone()));
+                continue;
+            }
+            match sem.identity(&f.path) {
+                Some((kind, detector)) => self.identity_field(f, kind, detector, &mut out),
+                None => self.pii_in(f, None, &mut out),
+            }
+            if sem.is_content(&f.path) {
+                self.vocab_in(f, &mut out);
+            }
+        }
+        self.beacon_rules(beacon, &mut out);
+        dedupe(out)
+    }
+
+    fn identity_field(&self, f: &Field, kind: &Arc<str>, detector: &Arc<str>, out: &mut Vec<Finding>) {
+        if self.placeholders.is_plain(&f.value) {
+            return;
+        }
+        if let Some(h) = hash_shape(&f.value) {
+            if self.placeholders.is_hash(&h) {
+                return;
+            }
+            let ty: Arc<str> = if &**kind == "country" { Arc::from("postal_address") } else { kind.clone() };
+            let mut x = finding(f, Class::HashedPii, ty, detector.clone(), Severity::High, &f.value, h.hex.clone());
+            x.algorithm = Some(h.algorithm);
+            out.push(x);
+            return;
+        }
+        let before = out.len();
+        self.pii_in(f, Some(kind), out);
+        if out.len() > before {
+            return;
+        }
+        let v = f.value.trim();
+        let plain_ok = match &**kind {
+            "name" => v.chars().any(char::is_alphabetic) && v.chars().count() <= 100,
+            "postal_address" => v.chars().any(char::is_alphanumeric),
+            "date_of_birth" => v.chars().filter(char::is_ascii_digit).count() >= 2,
+            "gender" => matches!(v.to_lowercase().as_str(), "f" | "m" | "female" | "male" | "k" | "kvinna" | "man" | "w" | "d"),
+            "ip_address" => v.parse::<std::net::IpAddr>().is_ok(),
+            _ => false,
+        };
+        if plain_ok {
+            out.push(finding(f, Class::Pii, kind.clone(), detector.clone(), Severity::Critical, v, v.to_lowercase()));
+        }
+    }
+
+    fn pii_in(&self, f: &Field, identity_kind: Option<&Arc<str>>, out: &mut Vec<Finding>) {
+        let value = f.value.as_str();
+        let mut wanted = vec![false; self.pii.len()];
+        for m in self.keywords.find_overlapping_iter(value) {
+            wanted[self.keyword_owner[m.pattern().as_usize()]] = true;
+        }
+        let digits = value.bytes().filter(u8::is_ascii_digit).count();
+        for (i, d) in self.pii.iter().enumerate() {
+            if d.has_keywords && !wanted[i] {
+                continue;
+            }
+            if digits < d.min_digits {
+                continue;
+            }
+            let in_scope = match (&d.scope, identity_kind) {
+                (Scope::Any, _) => true,
+                (Scope::Identity, Some(_)) => true,
+                (Scope::IdentityKind(k), Some(kind)) => k.as_str() == &**kind,
+                _ => false,
+            };
+            if !in_scope {
+                continue;
+            }
+            for m in d.regex.find_iter(value) {
+                let text = m.as_str();
+                if d.validator.as_deref().is_some_and(|v| !validate::run(v, text)) {
+                    continue;
+                }
+                let norm = normalize_pii(&d.kind, text);
+                out.push(finding(f, Class::Pii, d.kind.clone(), d.id.clone(), d.severity, text, norm));
+            }
+        }
+    }
+
+    fn vocab_in(&self, f: &Field, out: &mut Vec<Finding>) {
+        let text = content_text(&f.value);
+        let norm = vocab::normalize(text);
+        for v in &self.vocabs {
+            if let Some(m) = v.find_normalized(&norm) {
+                let class = v.class.parse().unwrap_or(Class::Sensitive);
+                let severity = v.severity.as_deref().and_then(|s| s.parse().ok()).unwrap_or(Severity::High);
+                let mut x = finding(f, class, v.kind.clone(), v.id.clone(), severity, &m.tokens, format!("term:{}", m.term));
+                x.value = RawValue::new(m.tokens);
+                out.push(x);
+            }
+        }
+    }
+
+    fn beacon_rules(&self, beacon: &Beacon, out: &mut Vec<Finding>) {
+        let identity = out.iter().any(|f| f.class.is_identity());
+        if identity {
+            for f in out.iter_mut().filter(|f| f.class == Class::Sensitive) {
+                f.severity = Severity::Critical;
+            }
+        }
+        if let Some(consent) = &beacon.consent {
+            if identity && consent.denied() {
+                let field = if consent.gcs.is_some() { "gcs" } else { "gcd" };
+                let evidence = consent.evidence();
+                out.push(Finding {
+                    class: Class::Consent,
+                    kind: Arc::from("denied_but_sent"),
+                    detector: Arc::from("google-consent-denied"),
+                    field: field.into(),
+                    event: 0,
+                    chain: vec![Step::Query],
+                    severity: Severity::High,
+                    value: RawValue::new(evidence.clone()),
+                    norm: RawValue::new(evidence),
+                    algorithm: None,
+                });
+            }
+        }
+        if beacon.scheme == Some(Scheme::Http) {
+            out.push(Finding {
+                class: Class::Transport,
+                kind: Arc::from("plaintext_http"),
+                detector: Arc::from("transport-plaintext-http"),
+                field: "url".into(),
+                event: 0,
+                chain: Vec::new(),
+                severity: Severity::Medium,
+                value: RawValue::new(beacon.location.clone()),
+                norm: RawValue::new(beacon.location.clone()),
+                algorithm: None,
+            });
+        }
+    }
+}
+
+fn finding(f: &Field, class: Class, kind: Arc<str>, detector: Arc<str>, severity: Severity, value: &str, norm: String) -> Finding {
+    Finding {
+        class,
+        kind,
+        detector,
+        field: f.path.clone(),
+        event: f.event,
+        chain: f.chain.clone(),
+        severity,
+        value: RawValue::new(value),
+        norm: RawValue::new(norm),
+        algorithm: None,
+    }
+}
+
+/// The same person's e-mail or phone gets one fingerprint whether it was sent in plain text or
+/// as the SHA-256 Meta and Google send: plaintext is normalised and hashed the way they do.
+fn normalize_pii(kind: &str, text: &str) -> String {
+    match kind {
+        "email" => sha256_hex(&text.trim().to_lowercase()),
+        "phone" => validate::normalize_phone(text).map(|d| sha256_hex(&d)).unwrap_or_else(|| validate::digits(text)),
+        "national_id" => validate::se_personnummer(text).map(|t| format!("se-pnr:{t}")).unwrap_or_else(|| validate::digits(text)),
+        _ => text.trim().to_lowercase(),
+    }
+}
+
+/// The part of a value that says what a person looked at: for URLs, path and query without
+/// scheme and host.
+fn content_text(value: &str) -> &str {
+    let lower = value.get(..8).unwrap_or(value).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &value[8..]
+    } else if lower.starts_with("http://") {
+        &value[7..]
+    } else {
+        return value;
+    };
+    match rest.find(['/', '?', '#']) {
+        Some(i) => &rest[i..],
+        None => "",
+    }
+}
+
+fn dedupe(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut seen = HashSet::new();
+    findings
+        .into_iter()
+        .filter(|f| {
+            let key = match f.class {
+                Class::Secret | Class::Transport | Class::Consent => (f.class, f.kind.clone(), f.field.clone()),
+                _ => (f.class, f.kind.clone(), f.norm.expose().to_string()),
+            };
+            seen.insert(key)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_text_drops_scheme_and_host() {
+        assert_eq!(content_text("https://nevadahealthlink.com/plans?x=1"), "/plans?x=1");
+        assert_eq!(content_text("http://a.example"), "");
+        assert_eq!(content_text("Klamydiatest"), "Klamydiatest");
+    }
+
+    #[test]
+    fn plaintext_and_hashed_email_share_a_fingerprint_input() {
+        assert_eq!(
+            normalize_pii("email", " Anna.Svensson@Example.se"),
+            "7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6"
+        );
+    }
+
+    #[test]
+    fn raw_values_do_not_print() {
+        let v = RawValue::new("anna@example.se");
+        assert!(!format!("{v:?}").contains("anna"));
+    }
+}

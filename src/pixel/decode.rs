@@ -1,0 +1,464 @@
+//! Payload decoding: a request's query and body become a flat list of [`Field`]s
+//! (path, value), each remembering the chain of decodings that produced it.
+//!
+//! Layers handled, in the order real pixels stack them: query strings and form bodies (names
+//! percent-decoded too: `udff%5Bem%5D`), multipart, JSON bodies, JSON inside a parameter
+//! (`cd[contents]`), repeated percent-encoding, URLs inside values (their query is decoded as
+//! `dl?name`), base64/base64url text, newline-batched query strings (GA4 POST) and `~`-separated
+//! item strings (`pr1=idSKU~nmName`, `em=tv.1~em.<hash>`). Depth, nesting and field count are
+//! bounded by [`Limits`].
+
+use crate::limits::Limits;
+use base64::Engine as _;
+use regex::Regex;
+use serde::Serialize;
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// One decoding step on the way from the raw request to a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    Query,
+    Form,
+    Multipart,
+    Json,
+    Lines,
+    Percent,
+    Base64,
+    Url,
+    Items,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Query => "query",
+            Step::Form => "form",
+            Step::Multipart => "multipart",
+            Step::Json => "json",
+            Step::Lines => "lines",
+            Step::Percent => "percent",
+            Step::Base64 => "base64",
+            Step::Url => "url",
+            Step::Items => "items",
+        }
+    }
+}
+
+/// A decoded (path, value) pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// `ud[em]`, `cd[contents][0].name`, `data[0].user_data.em[0]`, `dl?email`, `pr1.nm`.
+    pub path: String,
+    pub value: String,
+    pub chain: Vec<Step>,
+    /// Index of the event this field belongs to (GA4 batch line, CAPI `data[i]`); 0 otherwise.
+    pub event: u16,
+}
+
+/// How `~`-separated item parameters are split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitStyle {
+    /// Two-letter key prefixes: `idSKU~nmName~pr9.99`.
+    Tilde2,
+    /// `key.value` pairs: `tv.1~em.<hash>~pn.<hash>`.
+    TildeDot,
+}
+
+/// What went wrong or was cut while decoding; counted, never fatal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DecodeNotes {
+    pub depth_exceeded: bool,
+    pub nesting_exceeded: bool,
+    pub too_many_fields: bool,
+    pub body_truncated: bool,
+}
+
+/// Body layouts an endpoint declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyMode {
+    Auto,
+    Lines,
+}
+
+pub struct Decoder<'a> {
+    limits: &'a Limits,
+    splits: &'a [(Regex, SplitStyle)],
+    events_array: Option<&'a str>,
+    pub fields: Vec<Field>,
+    pub notes: DecodeNotes,
+}
+
+impl<'a> Decoder<'a> {
+    pub fn new(limits: &'a Limits, splits: &'a [(Regex, SplitStyle)], events_array: Option<&'a str>) -> Self {
+        Decoder { limits, splits, events_array, fields: Vec::new(), notes: DecodeNotes::default() }
+    }
+
+    /// Decode a raw query string.
+    pub fn query(&mut self, query: &str) {
+        self.pairs(query, &[Step::Query], 0);
+    }
+
+    /// Decode a request body according to its content type and the endpoint's body mode.
+    pub fn body(&mut self, body: &[u8], content_type: Option<&str>, mode: BodyMode) {
+        let body = if body.len() > self.limits.max_body_bytes {
+            self.notes.body_truncated = true;
+            &body[..self.limits.max_body_bytes]
+        } else {
+            body
+        };
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+        if text.is_empty() {
+            return;
+        }
+        let ct = content_type.unwrap_or("").to_ascii_lowercase();
+        if ct.starts_with("multipart/form-data") || (text.starts_with("--") && text.contains("Content-Disposition")) {
+            self.multipart(text, content_type.unwrap_or(""));
+        } else if text.starts_with('{') || text.starts_with('[') {
+            match serde_json::from_str::<Value>(text) {
+                Ok(v) => self.json("", &v, &mut vec![Step::Json], 0, 0, 0, true),
+                Err(_) => self.leaf("body", text.to_string(), &[], 0),
+            }
+        } else if mode == BodyMode::Lines {
+            for (i, line) in text.split('\n').map(|l| l.trim_end_matches('\r')).enumerate() {
+                if !line.is_empty() {
+                    self.pairs(line, &[Step::Lines, Step::Form], i.min(u16::MAX as usize) as u16);
+                }
+            }
+        } else if ct.contains("x-www-form-urlencoded") || looks_like_form(text) {
+            self.pairs(text, &[Step::Form], 0);
+        } else {
+            self.value("body".to_string(), text, &mut Vec::new(), 0, 0);
+        }
+    }
+
+    fn pairs(&mut self, text: &str, chain: &[Step], event: u16) {
+        for (name, value) in form_urlencoded::parse(text.as_bytes()) {
+            let (name, _) = peel_percent(&name);
+            let name = name.into_owned();
+            if let Some(style) = self.splits.iter().find(|(re, _)| re.is_match(&name)).map(|(_, s)| *s) {
+                self.items(&name, &value, style, chain, event);
+                continue;
+            }
+            self.value(name, &value, &mut chain.to_vec(), event, 0);
+        }
+    }
+
+    fn items(&mut self, name: &str, value: &str, style: SplitStyle, chain: &[Step], event: u16) {
+        let mut chain = chain.to_vec();
+        chain.push(Step::Items);
+        for token in value.split('~').filter(|t| !t.is_empty()) {
+            let (key, val) = match style {
+                SplitStyle::Tilde2 => match token.char_indices().nth(2) {
+                    Some((i, _)) => (&token[..i], &token[i..]),
+                    None => continue,
+                },
+                SplitStyle::TildeDot => match token.split_once('.') {
+                    Some(kv) => kv,
+                    None => continue,
+                },
+            };
+            self.value(format!("{name}.{key}"), val, &mut chain.clone(), event, 1);
+        }
+    }
+
+    fn multipart(&mut self, text: &str, ct: &str) {
+        let boundary = ct
+            .split(';')
+            .find_map(|p| {
+                let p = p.trim();
+                p.get(..9).filter(|k| k.eq_ignore_ascii_case("boundary=")).map(|_| &p[9..])
+            })
+            .map(|b| b.trim_matches('"').to_string())
+            .or_else(|| text.lines().next().and_then(|l| l.strip_prefix("--")).map(|b| b.trim().to_string()));
+        let Some(boundary) = boundary.filter(|b| !b.is_empty()) else {
+            self.leaf("body", text.to_string(), &[], 0);
+            return;
+        };
+        let delimiter = format!("--{boundary}");
+        for part in text.split(delimiter.as_str()) {
+            let part = part.strip_prefix("\r\n").or_else(|| part.strip_prefix('\n')).unwrap_or(part);
+            if part.starts_with("--") || part.trim().is_empty() {
+                continue;
+            }
+            let (head, body) = match part.find("\r\n\r\n") {
+                Some(i) => (&part[..i], &part[i + 4..]),
+                None => match part.find("\n\n") {
+                    Some(i) => (&part[..i], &part[i + 2..]),
+                    None => continue,
+                },
+            };
+            let name = head.lines().find_map(|l| {
+                let lower = l.to_ascii_lowercase();
+                if !lower.starts_with("content-disposition") {
+                    return None;
+                }
+                let start = lower.find("name=\"")? + 6;
+                let end = l[start..].find('"')? + start;
+                Some(l[start..end].to_string())
+            });
+            if let Some(name) = name {
+                let value = body.strip_suffix("\r\n").or_else(|| body.strip_suffix('\n')).unwrap_or(body);
+                let (name, _) = peel_percent(&name);
+                self.value(name.into_owned(), value, &mut vec![Step::Multipart], 0, 0);
+            }
+        }
+    }
+
+    fn json(&mut self, path: &str, v: &Value, chain: &mut Vec<Step>, event: u16, depth: usize, jdepth: usize, top: bool) {
+        if jdepth > self.limits.max_json_depth {
+            self.notes.nesting_exceeded = true;
+            return;
+        }
+        match v {
+            Value::Object(map) => {
+                for (k, x) in map {
+                    let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    if top && self.events_array == Some(k.as_str()) {
+                        if let Value::Array(events) = x {
+                            for (i, e) in events.iter().enumerate() {
+                                let ev = i.min(u16::MAX as usize) as u16;
+                                self.json(&format!("{child}[{i}]"), e, chain, ev, depth, jdepth + 2, false);
+                            }
+                            continue;
+                        }
+                    }
+                    self.json(&child, x, chain, event, depth, jdepth + 1, false);
+                }
+            }
+            Value::Array(items) => {
+                for (i, x) in items.iter().enumerate() {
+                    self.json(&format!("{path}[{i}]"), x, chain, event, depth, jdepth + 1, false);
+                }
+            }
+            Value::String(s) => self.value(path.to_string(), s, chain, event, depth),
+            Value::Number(n) => self.leaf(path, n.to_string(), chain, event),
+            Value::Bool(b) => self.leaf(path, b.to_string(), chain, event),
+            Value::Null => {}
+        }
+    }
+
+    /// Decode one value as deep as it goes, then record what is left.
+    fn value(&mut self, path: String, value: &str, chain: &mut Vec<Step>, event: u16, depth: usize) {
+        if self.fields.len() >= self.limits.max_fields {
+            self.notes.too_many_fields = true;
+            return;
+        }
+        if depth >= self.limits.max_decode_depth {
+            self.notes.depth_exceeded = true;
+            self.leaf(&path, value.to_string(), chain, event);
+            return;
+        }
+        // Peel percent-encoding one round at a time, stopping as soon as the value is a URL or
+        // JSON: decoding a URL whole would destroy the structure of its own query.
+        let mut peeled: Cow<str> = Cow::Borrowed(value);
+        let mut rounds = 0;
+        loop {
+            let t = peeled.trim();
+            if is_http_url(t) || json_shaped(t) || rounds >= 3 || !has_escape(t) {
+                break;
+            }
+            let next = percent_encoding::percent_decode_str(t).decode_utf8_lossy().into_owned();
+            peeled = Cow::Owned(next);
+            rounds += 1;
+        }
+        let mark = chain.len();
+        if rounds > 0 {
+            chain.push(Step::Percent);
+        }
+        let t = peeled.trim();
+        if json_shaped(t) {
+            if let Ok(v) = serde_json::from_str::<Value>(t) {
+                chain.push(Step::Json);
+                self.json(&path, &v, chain, event, depth + 1, 0, false);
+                chain.truncate(mark);
+                return;
+            }
+        }
+        if is_http_url(t) {
+            self.leaf(&path, t.to_string(), chain, event);
+            if let Some(q) = t.split_once('?').map(|(_, q)| q.split('#').next().unwrap_or("")) {
+                chain.push(Step::Url);
+                for (name, v) in form_urlencoded::parse(q.as_bytes()) {
+                    self.value(format!("{path}?{name}"), &v, chain, event, depth + 1);
+                }
+            }
+            chain.truncate(mark);
+            return;
+        }
+        if let Some(text) = base64_text(t) {
+            chain.push(Step::Base64);
+            self.value(path, &text, chain, event, depth + 1);
+            chain.truncate(mark);
+            return;
+        }
+        let owned = t.to_string();
+        self.leaf(&path, owned, chain, event);
+        chain.truncate(mark);
+    }
+
+    fn leaf(&mut self, path: &str, value: String, chain: &[Step], event: u16) {
+        if self.fields.len() >= self.limits.max_fields {
+            self.notes.too_many_fields = true;
+            return;
+        }
+        self.fields.push(Field { path: path.to_string(), value, chain: chain.to_vec(), event });
+    }
+}
+
+/// Percent-decode repeatedly (at most three rounds) while valid `%XX` escapes remain.
+pub fn peel_percent(s: &str) -> (Cow<'_, str>, u8) {
+    let mut current: Cow<str> = Cow::Borrowed(s);
+    let mut rounds = 0;
+    while rounds < 3 && has_escape(&current) {
+        let decoded = percent_encoding::percent_decode_str(&current).decode_utf8_lossy().into_owned();
+        if decoded == current.as_ref() {
+            break;
+        }
+        current = Cow::Owned(decoded);
+        rounds += 1;
+    }
+    (current, rounds)
+}
+
+fn has_escape(s: &str) -> bool {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'%', b).any(|i| i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit())
+}
+
+fn json_shaped(t: &str) -> bool {
+    (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']'))
+}
+
+fn is_http_url(t: &str) -> bool {
+    let head = t.get(..8).unwrap_or(t).to_ascii_lowercase();
+    head.starts_with("https://") || head.starts_with("http://")
+}
+
+fn looks_like_form(text: &str) -> bool {
+    let first = text.split('&').next().unwrap_or("");
+    text.contains('=')
+        && !text.contains(['\n', ' '])
+        && first.split_once('=').is_some_and(|(k, _)| !k.is_empty() && !k.contains(['{', '"']))
+}
+
+/// Decode base64 / base64url that turns out to be readable text; `None` otherwise.
+fn base64_text(t: &str) -> Option<String> {
+    if t.len() < 16 || t.len() > 1 << 20 {
+        return None;
+    }
+    let b = t.as_bytes();
+    if !b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'-' | b'_')) {
+        return None;
+    }
+    // Hex digests and long numbers are valid base64 alphabets but never base64 payloads.
+    if b.iter().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let unpadded = t.trim_end_matches('=');
+    let bytes = if unpadded.contains(['-', '_']) {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(unpadded).ok()?
+    } else {
+        base64::engine::general_purpose::STANDARD_NO_PAD.decode(unpadded).ok()?
+    };
+    let text = String::from_utf8(bytes).ok()?;
+    let total = text.chars().count();
+    let printable = text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).count();
+    // Readable text, and shaped like something worth decoding further.
+    (total >= 4 && printable * 100 >= total * 95 && text.chars().any(|c| c.is_alphabetic())).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_query(q: &str) -> Vec<Field> {
+        let limits = Limits::default();
+        let splits = vec![
+            (Regex::new(r"^pr[0-9]+$").unwrap(), SplitStyle::Tilde2),
+            (Regex::new(r"^em$").unwrap(), SplitStyle::TildeDot),
+        ];
+        let mut d = Decoder::new(&limits, &splits, None);
+        d.query(q);
+        d.fields
+    }
+
+    fn get<'a>(fields: &'a [Field], path: &str) -> &'a Field {
+        fields.iter().find(|f| f.path == path).unwrap_or_else(|| panic!("no {path} in {fields:#?}"))
+    }
+
+    #[test]
+    fn bracket_names_and_json_in_params() {
+        let f = decode_query("udff%5Bem%5D=abc&cd[contents]=%5B%7B%22id%22%3A%221%22%2C%22name%22%3A%22Klamydiatest%22%7D%5D");
+        assert_eq!(get(&f, "udff[em]").value, "abc");
+        let name = get(&f, "cd[contents][0].name");
+        assert_eq!(name.value, "Klamydiatest");
+        assert_eq!(name.chain, vec![Step::Query, Step::Json]);
+    }
+
+    #[test]
+    fn double_encoding_and_urls_inside_values() {
+        let f = decode_query("x=anna%2540example.se&dl=https%3A%2F%2Fshop.example%2Fcheckout%3Femail%3Danna%2540example.se");
+        assert_eq!(get(&f, "x").value, "anna@example.se");
+        assert_eq!(get(&f, "x").chain, vec![Step::Query, Step::Percent]);
+        assert_eq!(get(&f, "dl").value, "https://shop.example/checkout?email=anna%40example.se");
+        assert_eq!(get(&f, "dl?email").value, "anna@example.se");
+    }
+
+    #[test]
+    fn items_and_user_provided_data() {
+        let f = decode_query("pr1=id4711~nmGraviditetstest%202-pack~pr99&em=tv.1~em.etW8GRcLKWiX2S0pNLzM-ox61N414BMjK1vmR9VXeLY");
+        assert_eq!(get(&f, "pr1.nm").value, "Graviditetstest 2-pack");
+        assert_eq!(get(&f, "pr1.id").value, "4711");
+        assert_eq!(get(&f, "em.em").value, "etW8GRcLKWiX2S0pNLzM-ox61N414BMjK1vmR9VXeLY");
+        assert_eq!(get(&f, "em.tv").value, "1");
+    }
+
+    #[test]
+    fn base64_text_is_opened_and_binary_is_not() {
+        let f = decode_query("payload=eyJlbWFpbCI6ImFubmFAZXhhbXBsZS5zZSJ9&h=7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6");
+        assert_eq!(get(&f, "payload.email").value, "anna@example.se");
+        assert_eq!(get(&f, "payload.email").chain, vec![Step::Query, Step::Base64, Step::Json]);
+        assert!(get(&f, "h").chain == vec![Step::Query]);
+    }
+
+    #[test]
+    fn batched_lines_multipart_and_events_array() {
+        let limits = Limits::default();
+        let mut d = Decoder::new(&limits, &[], None);
+        d.body(b"en=page_view\r\nen=purchase&ep.x=1", Some("text/plain"), BodyMode::Lines);
+        assert_eq!(d.fields.iter().filter(|f| f.path == "en").map(|f| f.event).collect::<Vec<_>>(), vec![0, 1]);
+
+        let mut d = Decoder::new(&limits, &[], None);
+        let body = "--B\r\nContent-Disposition: form-data; name=\"ud[em]\"\r\n\r\nx@y.se\r\n--B--\r\n";
+        d.body(body.as_bytes(), Some("multipart/form-data; boundary=B"), BodyMode::Auto);
+        assert_eq!(d.fields[0].path, "ud[em]");
+        assert_eq!(d.fields[0].value, "x@y.se");
+
+        let mut d = Decoder::new(&limits, &[], Some("data"));
+        d.body(br#"{"data":[{"event_name":"A"},{"event_name":"B"}],"access_token":"t"}"#, Some("application/json"), BodyMode::Auto);
+        let ev: Vec<_> = d.fields.iter().map(|f| (f.path.as_str(), f.event)).collect();
+        assert!(ev.contains(&("data[1].event_name", 1)), "{ev:?}");
+        assert!(ev.contains(&("access_token", 0)));
+    }
+
+    #[test]
+    fn bounds_hold() {
+        let limits = Limits { max_fields: 3, max_decode_depth: 2, max_json_depth: 4, max_body_bytes: 10, ..Limits::default() };
+        let mut d = Decoder::new(&limits, &[], None);
+        d.query("a=1&b=2&c=3&d=4&e=5");
+        assert_eq!(d.fields.len(), 3);
+        assert!(d.notes.too_many_fields);
+
+        let mut d = Decoder::new(&limits, &[], None);
+        d.body(b"a=1&b=2&c=3&d=4", None, BodyMode::Auto);
+        assert!(d.notes.body_truncated);
+
+        let deep = format!("x={}1{}", "%5B".repeat(20), "%5D".repeat(20));
+        let mut d = Decoder::new(&limits, &[], None);
+        d.query(&deep);
+        assert!(d.notes.nesting_exceeded);
+    }
+}

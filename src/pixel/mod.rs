@@ -1,0 +1,470 @@
+//! Pixel: recognise which vendor's tracking endpoint a [`Request`] hit, and decode its payload
+//! into a [`Beacon`].
+//!
+//! Everything vendor-specific comes from the vendor packs in `detectors/vendors/`: hosts, paths,
+//! where the pixel id, event name and first-party site are found, how the body is laid out, and
+//! which fields carry identity or content ([`Semantics`], used by `detect`). The keywords of all
+//! endpoints form one Aho-Corasick automaton that decides whether a raw log record is worth
+//! parsing at all.
+
+pub mod consent;
+pub mod decode;
+
+use crate::error::Error;
+use crate::limits::Limits;
+use crate::request::{url_host, Request, Scheme};
+use crate::rules::{glob_to_regex, EndpointSpec, PackSpec};
+use aho_corasick::AhoCorasick;
+use consent::Consent;
+use decode::{BodyMode, DecodeNotes, Decoder, Field, SplitStyle};
+use regex::{Regex, RegexSet};
+use std::sync::Arc;
+
+/// A recognised pixel hit with its decoded payload.
+#[derive(Debug, Clone)]
+pub struct Beacon {
+    /// Index into [`Recognizer::vendors`].
+    pub vendor: usize,
+    pub endpoint: Arc<str>,
+    pub pixel_id: Option<String>,
+    /// Event names by event index (GA4 batch lines, CAPI `data[i]`); may be shorter than the
+    /// highest index when an event carried no name.
+    pub events: Vec<String>,
+    /// First-party host the hit was sent from.
+    pub site: Option<String>,
+    pub scheme: Option<Scheme>,
+    /// `scheme://host/path` of the endpoint, without the query (for transport evidence).
+    pub location: String,
+    pub fields: Vec<Field>,
+    pub consent: Option<Consent>,
+    /// `(group, key)` for hits sent twice under two endpoints.
+    pub twin: Option<(Arc<str>, String)>,
+    pub notes: DecodeNotes,
+}
+
+impl Beacon {
+    pub fn event(&self, index: u16) -> Option<&str> {
+        self.events.get(index as usize).filter(|e| !e.is_empty()).map(String::as_str).or_else(|| self.events.first().map(String::as_str))
+    }
+}
+
+/// Field meanings for one vendor, compiled from its pack.
+#[derive(Debug)]
+pub struct Semantics {
+    identity: RegexSet,
+    /// `(kind, detector id)` per identity pattern.
+    identity_meta: Vec<(Arc<str>, Arc<str>)>,
+    content: RegexSet,
+    secrets: RegexSet,
+    /// `(type, detector id)` per secret pattern.
+    secret_meta: Vec<(Arc<str>, Arc<str>)>,
+}
+
+impl Semantics {
+    /// `(kind, detector)` when the field carries a person's identity.
+    pub fn identity(&self, path: &str) -> Option<(&Arc<str>, &Arc<str>)> {
+        let i = self.identity.matches(path).into_iter().next()?;
+        let (k, d) = &self.identity_meta[i];
+        Some((k, d))
+    }
+    /// Whether the field says what a person looked at or bought.
+    pub fn is_content(&self, path: &str) -> bool {
+        self.content.is_match(path)
+    }
+    pub fn secret(&self, path: &str) -> Option<(&Arc<str>, &Arc<str>)> {
+        let i = self.secrets.matches(path).into_iter().next()?;
+        let (k, d) = &self.secret_meta[i];
+        Some((k, d))
+    }
+    pub fn empty() -> Semantics {
+        Semantics {
+            identity: RegexSet::empty(),
+            identity_meta: Vec::new(),
+            content: RegexSet::empty(),
+            secrets: RegexSet::empty(),
+            secret_meta: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Vendor {
+    pub id: Arc<str>,
+    pub name: String,
+    pub pack: String,
+    pub semantics: Semantics,
+}
+
+#[derive(Debug, Clone)]
+enum HostPattern {
+    Any,
+    Exact(String),
+    Suffix(String),
+}
+
+impl HostPattern {
+    fn parse(s: &str) -> HostPattern {
+        let s = s.trim().to_ascii_lowercase();
+        if s == "*" {
+            HostPattern::Any
+        } else if let Some(rest) = s.strip_prefix("*.") {
+            HostPattern::Suffix(format!(".{rest}"))
+        } else {
+            HostPattern::Exact(s)
+        }
+    }
+    fn matches(&self, host: &str) -> bool {
+        match self {
+            HostPattern::Any => true,
+            HostPattern::Exact(h) => host == h,
+            HostPattern::Suffix(s) => host.ends_with(s.as_str()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Field(Regex),
+    PathGroup(String),
+    Referer,
+    Host,
+}
+
+#[derive(Debug)]
+struct Endpoint {
+    id: Arc<str>,
+    vendor: usize,
+    hosts: Vec<HostPattern>,
+    exclude_hosts: Vec<HostPattern>,
+    paths: Vec<Regex>,
+    methods: Vec<String>,
+    require_params: Vec<(String, Option<String>)>,
+    body: BodyMode,
+    events_array: Option<String>,
+    pixel_id: Vec<Source>,
+    event: Vec<Source>,
+    site: Vec<Source>,
+    splits: Vec<(Regex, SplitStyle)>,
+    google_consent: bool,
+    twin: Option<(Arc<str>, Vec<String>)>,
+}
+
+/// Vendor recognition compiled from the vendor packs.
+#[derive(Debug)]
+pub struct Recognizer {
+    pub vendors: Vec<Vendor>,
+    endpoints: Vec<Endpoint>,
+    prefilter: AhoCorasick,
+    /// Endpoint ids, for `rules list`.
+    pub endpoint_ids: Vec<(Arc<str>, Arc<str>)>,
+}
+
+impl Recognizer {
+    pub fn compile(packs: &[PackSpec]) -> Result<Recognizer, Error> {
+        let mut vendors = Vec::new();
+        let mut endpoints = Vec::new();
+        let mut keywords: Vec<String> = Vec::new();
+        for pack in packs {
+            let Some(v) = &pack.vendor else {
+                if !pack.endpoints.is_empty() || !pack.identity.is_empty() {
+                    return Err(Error::rules(format!("{}: pack `{}` has endpoints or identity fields but no [vendor]", pack.source, pack.pack.id)));
+                }
+                continue;
+            };
+            let ctx = |what: &str, id: &str, msg: String| Error::rules(format!("{}: {what} `{id}`: {msg}", pack.source));
+            if pack.endpoints.is_empty() {
+                return Err(ctx("vendor", &v.id, "no [[endpoints]]".into()));
+            }
+            let vendor_index = vendors.len();
+            for e in &pack.endpoints {
+                let ep = compile_endpoint(e, vendor_index).map_err(|m| ctx("endpoint", &e.id, m))?;
+                for k in &e.keywords {
+                    keywords.push(k.to_ascii_lowercase());
+                    if k.contains('/') {
+                        // Older Suricata escapes `/` as `\/` inside JSON strings.
+                        keywords.push(k.to_ascii_lowercase().replace('/', "\\/"));
+                    }
+                }
+                endpoints.push(ep);
+            }
+            let mut identity = Vec::new();
+            let mut identity_meta = Vec::new();
+            for i in &pack.identity {
+                for f in &i.fields {
+                    identity.push(glob_to_regex(f));
+                    identity_meta.push((Arc::from(i.kind.as_str()), Arc::from(i.detector.as_str())));
+                }
+            }
+            let mut secrets = Vec::new();
+            let mut secret_meta = Vec::new();
+            for s in &pack.secrets {
+                for f in &s.fields {
+                    secrets.push(glob_to_regex(f));
+                    secret_meta.push((Arc::from(s.kind.as_str()), Arc::from(s.detector.as_str())));
+                }
+            }
+            let content: Vec<String> = pack.content.iter().flat_map(|c| c.fields.iter().map(|f| glob_to_regex(f))).collect();
+            let set = |patterns: &[String], what: &str| {
+                RegexSet::new(patterns).map_err(|e| ctx("vendor", &v.id, format!("{what} field pattern does not compile: {e}")))
+            };
+            vendors.push(Vendor {
+                id: Arc::from(v.id.as_str()),
+                name: v.name.clone(),
+                pack: pack.pack.id.clone(),
+                semantics: Semantics {
+                    identity: set(&identity, "identity")?,
+                    identity_meta,
+                    content: set(&content, "content")?,
+                    secrets: set(&secrets, "secret")?,
+                    secret_meta,
+                },
+            });
+        }
+        keywords.sort();
+        keywords.dedup();
+        let prefilter = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&keywords)
+            .map_err(|e| Error::rules(format!("endpoint keywords do not compile: {e}")))?;
+        let endpoint_ids = endpoints.iter().map(|e| (vendors[e.vendor].id.clone(), e.id.clone())).collect();
+        Ok(Recognizer { vendors, endpoints, prefilter, endpoint_ids })
+    }
+
+    /// Whether a raw record could be a pixel hit at all (one keyword of any endpoint occurs).
+    pub fn prefilter(&self, raw: &[u8]) -> bool {
+        self.prefilter.is_match(raw)
+    }
+
+    /// Which endpoint a request hit, if any.
+    fn endpoint(&self, req: &Request) -> Option<&Endpoint> {
+        let path = req.path();
+        self.endpoints.iter().find(|e| {
+            (e.methods.is_empty() || e.methods.iter().any(|m| m.eq_ignore_ascii_case(&req.method)))
+                && e.hosts.iter().any(|h| h.matches(&req.host))
+                && !e.exclude_hosts.iter().any(|h| h.matches(&req.host))
+                && e.paths.iter().any(|p| p.is_match(path))
+                && e.require_params.iter().all(|(name, value)| has_param(req.query(), name, value.as_deref()))
+        })
+    }
+
+    /// Whether the request is a pixel hit, without decoding it.
+    pub fn is_hit(&self, req: &Request) -> bool {
+        self.endpoint(req).is_some()
+    }
+
+    /// Recognise and decode.
+    pub fn beacon(&self, req: &Request, limits: &Limits) -> Option<Beacon> {
+        let ep = self.endpoint(req)?;
+        let mut decoder = Decoder::new(limits, &ep.splits, ep.events_array.as_deref());
+        if let Some(q) = req.query() {
+            decoder.query(q);
+        }
+        if let Some(body) = &req.body {
+            decoder.body(body, req.content_type.as_deref(), ep.body);
+        }
+        let mut notes = decoder.notes;
+        notes.body_truncated |= req.body_truncated;
+        let fields = decoder.fields;
+        let path_caps = ep.paths.iter().find_map(|p| p.captures(req.path()));
+        let resolve = |sources: &[Source]| -> Option<String> {
+            sources.iter().find_map(|s| match s {
+                Source::Field(re) => fields.iter().find(|f| re.is_match(&f.path) && !f.value.is_empty()).map(|f| f.value.clone()),
+                Source::PathGroup(g) => path_caps.as_ref()?.name(g).map(|m| m.as_str().to_string()),
+                Source::Referer => req.referer.clone(),
+                Source::Host => (!req.host.is_empty()).then(|| req.host.clone()),
+            })
+        };
+        let pixel_id = resolve(&ep.pixel_id);
+        let site = ep.site.iter().find_map(|s| site_from(resolve(std::slice::from_ref(s))?.as_str()));
+        let mut events: Vec<String> = Vec::new();
+        for source in &ep.event {
+            if let Source::Field(re) = source {
+                for f in fields.iter().filter(|f| re.is_match(&f.path)) {
+                    let i = f.event as usize;
+                    if events.len() <= i {
+                        events.resize(i + 1, String::new());
+                    }
+                    if events[i].is_empty() {
+                        events[i] = f.value.clone();
+                    }
+                }
+            }
+        }
+        let top = |name: &str| fields.iter().find(|f| f.path == name).map(|f| f.value.as_str());
+        let consent = if ep.google_consent { Consent::google(top("gcs"), top("gcd")) } else { None };
+        let twin = ep.twin.as_ref().map(|(group, keys)| {
+            let key: Vec<&str> = keys.iter().map(|k| top(k).unwrap_or("")).collect();
+            (group.clone(), key.join("\u{1f}"))
+        });
+        Some(Beacon {
+            vendor: ep.vendor,
+            endpoint: ep.id.clone(),
+            pixel_id,
+            events,
+            site,
+            scheme: req.scheme,
+            location: format!(
+                "{}://{}{}",
+                match req.scheme {
+                    Some(Scheme::Http) => "http",
+                    _ => "https",
+                },
+                req.host,
+                req.path()
+            ),
+            fields,
+            consent,
+            twin,
+            notes,
+        })
+    }
+}
+
+fn site_from(value: &str) -> Option<String> {
+    url_host(value).or_else(|| {
+        let v = value.trim().to_ascii_lowercase();
+        (v.contains('.') && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')).then_some(v)
+    })
+}
+
+fn has_param(query: Option<&str>, name: &str, value: Option<&str>) -> bool {
+    let Some(q) = query else { return false };
+    form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == name && value.is_none_or(|want| v == want))
+}
+
+fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String> {
+    if !crate::rules::is_kebab(&e.id) {
+        return Err("id is not kebab-case".into());
+    }
+    if e.hosts.is_empty() || e.paths.is_empty() {
+        return Err("needs at least one host and one path".into());
+    }
+    if e.keywords.is_empty() {
+        return Err("needs at least one keyword for the prefilter".into());
+    }
+    let paths = e
+        .paths
+        .iter()
+        .map(|p| Regex::new(p).map_err(|err| format!("path regex `{p}` does not compile: {err}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sources = |list: &[String], what: &str| -> Result<Vec<Source>, String> {
+        list.iter()
+            .map(|s| match s.split_once(':') {
+                Some(("field", glob)) => Regex::new(&glob_to_regex(glob)).map(Source::Field).map_err(|e| e.to_string()),
+                Some(("path", group)) => {
+                    if paths.iter().any(|p| p.capture_names().flatten().any(|n| n == group)) {
+                        Ok(Source::PathGroup(group.to_string()))
+                    } else {
+                        Err(format!("{what} source `{s}`: no path regex has a group named `{group}`"))
+                    }
+                }
+                Some(("header", "referer")) => Ok(Source::Referer),
+                None if s == "host" => Ok(Source::Host),
+                _ => Err(format!("{what} source `{s}` is not field:GLOB, path:GROUP, header:referer or host")),
+            })
+            .collect()
+    };
+    let body = match e.body.as_str() {
+        "auto" => BodyMode::Auto,
+        "lines" => BodyMode::Lines,
+        other => return Err(format!("body `{other}` is not auto or lines")),
+    };
+    let splits = e
+        .split
+        .iter()
+        .map(|s| {
+            let style = match s.style.as_str() {
+                "tilde2" => SplitStyle::Tilde2,
+                "tilde-dot" => SplitStyle::TildeDot,
+                other => return Err(format!("split style `{other}` is not tilde2 or tilde-dot")),
+            };
+            Regex::new(&s.params).map(|re| (re, style)).map_err(|err| format!("split params regex does not compile: {err}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let google_consent = match e.consent.as_deref() {
+        None => false,
+        Some("google") => true,
+        Some(other) => return Err(format!("consent `{other}` is not google")),
+    };
+    let pixel_id = sources(&e.pixel_id, "pixel_id")?;
+    let event = sources(&e.event, "event")?;
+    let site = sources(&e.site, "site")?;
+    Ok(Endpoint {
+        id: Arc::from(e.id.as_str()),
+        vendor,
+        hosts: e.hosts.iter().map(|h| HostPattern::parse(h)).collect(),
+        exclude_hosts: e.exclude_hosts.iter().map(|h| HostPattern::parse(h)).collect(),
+        paths,
+        methods: e.methods.clone(),
+        require_params: e
+            .require_params
+            .iter()
+            .map(|p| match p.split_once('=') {
+                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                None => (p.clone(), None),
+            })
+            .collect(),
+        body,
+        events_array: e.events_array.clone(),
+        pixel_id,
+        event,
+        site,
+        splits,
+        google_consent,
+        twin: e.twin.as_ref().map(|t| (Arc::from(t.group.as_str()), t.key.clone())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recognizer() -> Recognizer {
+        Recognizer::compile(&crate::rules::load(&[] as &[&str]).unwrap()).unwrap()
+    }
+
+    fn request(method: &str, url: &str) -> Request {
+        let mut r = Request { method: method.into(), ..Request::default() };
+        assert!(r.set_url(url));
+        r
+    }
+
+    #[test]
+    fn meta_hit_with_site_event_and_twin_key() {
+        let rec = recognizer();
+        let req = request("GET", "https://www.facebook.com/tr/?id=42&ev=Purchase&ts=1&dl=https%3A%2F%2Fapotek.example.se%2Fx");
+        let b = rec.beacon(&req, &Limits::default()).unwrap();
+        assert_eq!(&*rec.vendors[b.vendor].id, "meta");
+        assert_eq!(b.pixel_id.as_deref(), Some("42"));
+        assert_eq!(b.event(0), Some("Purchase"));
+        assert_eq!(b.site.as_deref(), Some("apotek.example.se"));
+        assert_eq!(b.twin.as_ref().unwrap().1, "42\u{1f}Purchase\u{1f}1\u{1f}");
+    }
+
+    #[test]
+    fn capi_pixel_from_path_and_events_from_body() {
+        let rec = recognizer();
+        let mut req = request("POST", "https://graph.facebook.com/v19.0/777/events");
+        req.body = Some(br#"{"data":[{"event_name":"Lead","event_source_url":"https://a.example/"},{"event_name":"Purchase"}]}"#.to_vec());
+        let b = rec.beacon(&req, &Limits::default()).unwrap();
+        assert_eq!(b.pixel_id.as_deref(), Some("777"));
+        assert_eq!(b.events, vec!["Lead", "Purchase"]);
+        assert_eq!(b.site.as_deref(), Some("a.example"));
+    }
+
+    #[test]
+    fn not_hits() {
+        let rec = recognizer();
+        for (m, u) in [
+            ("GET", "https://connect.facebook.net/en_US/fbevents.js"),
+            ("GET", "https://www.facebook.com/somepage"),
+            ("GET", "https://graph.facebook.com/v19.0/777/events"),
+            ("POST", "https://k.clarity.ms/g/collect"),
+        ] {
+            assert!(!rec.is_hit(&request(m, u)), "{u}");
+        }
+        assert!(rec.prefilter(b"GET https://WWW.FACEBOOK.COM/tr"));
+        assert!(rec.prefilter(br#"{"url":"\/g\/collect?v=2"}"#));
+        assert!(!rec.prefilter(b"GET https://cdn.example.com/app.js"));
+    }
+}
