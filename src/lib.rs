@@ -14,3 +14,6 @@ pub mod request;
 pub mod detect;
 pub mod pixel;
 pub mod rules;
+pub mod pipeline;
+pub mod redact;
+pub mod summary;

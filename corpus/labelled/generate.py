@@ -127,7 +127,8 @@ SITES = {
     "apotek": dict(origin="https://www.apotek-exempel.se", px="902134567812345", tid="G-7QXK2M4ZP1",
                    sgtm="metrics.apotek-exempel.se"),
     "halso": dict(origin="https://www.halsoshop.example", px="1187654321098765", tid="G-KB9Y2WQ3RT"),
-    "klinik": dict(origin="https://www.klinik-exempel.se", px="771100223344556", tid="G-3NDV8LJ6CE"),
+    "klinik": dict(origin="https://www.klinik-exempel.se", px="771100223344556", tid="G-3NDV8LJ6CE",
+                   sgtm="analys.klinik-exempel.se"),
     "shop": dict(origin="https://www.example.com", px="640022117733991", tid="G-EX4MPL3W2Z"),
     "bak": dict(origin="https://www.bakverk-exempel.se", px="558812004477201", tid="G-Z8R1TPQ4MM"),
     "se": dict(origin="https://www.example.se", px="330099887766554", tid="G-SE5HQ9X2LA",
@@ -598,7 +599,7 @@ def o_ga_js(c):
 
 
 def o_site_page(c, url="https://www.example.se/kontakta-oss"):
-    return plain(c, "GET", url, referer="https://www.example.se/", size=c.rng.randint(20000, 90000),
+    return plain(c, "GET", url, referer="https://www.google.com/", size=c.rng.randint(20000, 90000),
                  note="first-party page")
 
 
@@ -1002,30 +1003,35 @@ def gp_batch_query_health(c, **kw):
 
 
 def gp_sgtm_pnr12(c, **kw):
-    return ga4(c, "se", "/mina-sidor", "Mina sidor", host="sgtm.example.se", en="login",
+    kw.setdefault("host", "sgtm.example.se")
+    return ga4(c, "se", "/mina-sidor", "Mina sidor", en="login",
                eps=[("ep.personnummer", PNR_ANNA_12), ("ep.method", "bankid")],
                labels={PN}, note=f"first-party sGTM /g/collect, ep.personnummer={PNR_ANNA_12} (12 digits)", **kw)
 
 
 def gp_plain_http(c, **kw):
-    return ga4(c, "se", "/", "Välkommen", host="sgtm.example.se", scheme="http", labels=set(),
+    kw.setdefault("host", "sgtm.example.se")
+    return ga4(c, "se", "/", "Välkommen", scheme="http", labels=set(),
                note="GA4 page_view to first-party sGTM over plain http (payload neutral)", **kw)
 
 
 def gp_dr_health(c, **kw):
-    return ga4(c, "apotek", "/kampanj/vecka-10", "Veckans erbjudanden", host="region1.google-analytics.com",
+    kw.setdefault("host", "region1.google-analytics.com")
+    return ga4(c, "apotek", "/kampanj/vecka-10", "Veckans erbjudanden",
                dr="https://www.apotek-exempel.se/sok?q=diabetes", labels={H},
                note="GA4 health only in dr (previous search 'diabetes')", **kw)
 
 
 def gp_search_depression(c, **kw):
-    return ga4(c, "klinik", "/sok", "Sök", host="region1.google-analytics.com", en="search",
+    kw.setdefault("host", "region1.google-analytics.com")
+    return ga4(c, "klinik", "/sok", "Sök", en="search",
                eps=[("ep.search_term", "depression självhjälp")], labels={H},
                note="GA4 ep.search_term 'depression'", **kw)
 
 
 def gp_samord(c, **kw):
-    return ga4(c, "klinik", "/boka/klar", "Bokning klar", host="analytics.google.com", en="booking",
+    kw.setdefault("host", "analytics.google.com")
+    return ga4(c, "klinik", "/boka/klar", "Bokning klar", en="booking",
                eps=[("ep.customer_ref", SAMORD_SARA_LONG)], labels={PN},
                note=f"GA4 samordningsnummer {SAMORD_SARA_LONG} (day 67 = 7+60) in ep.customer_ref", **kw)
 
@@ -1056,7 +1062,8 @@ def gp_purchase_alvedon(c, **kw):
 
 
 def gp_pregnancy_en(c, **kw):
-    return ga4(c, "shop", "/p/EN-4410", "Pregnancy test 2-pack - Example Store", host="analytics.google.com",
+    kw.setdefault("host", "analytics.google.com")
+    return ga4(c, "shop", "/p/EN-4410", "Pregnancy test 2-pack - Example Store",
                en="view_item", eps=[("ep.item_brand", "ExampleCare")],
                labels={H}, note="GA4 dt 'Pregnancy test' (English)", **kw)
 
@@ -1133,7 +1140,8 @@ def gn_batch_hidden(c, **kw):
 
 
 def gn_health_insurance(c, **kw):
-    return ga4(c, "shop", "/health-insurance", "Health insurance for families", host="region1.google-analytics.com",
+    kw.setdefault("host", "region1.google-analytics.com")
+    return ga4(c, "shop", "/health-insurance", "Health insurance for families",
                labels=set(), note="hard negative: generic 'health' page", **kw)
 
 
@@ -1453,8 +1461,8 @@ def TWIN(note="privacy_sandbox twin of the previous /tr hit (same id/ev/ts/eid):
     return lambda c, prev: meta_twin(c, prev[-1], note)
 
 
-def G(text):
-    return lambda c, prev: Req("garbage", raw=text, note="garbage line")
+def G(note="garbage line: a record cut off mid-write"):
+    return lambda c, prev: Req("garbage", note=note)
 
 
 SQUID = [
@@ -1464,10 +1472,10 @@ SQUID = [
     T(gp_enhanced_denied), T(o_gtag), T(mp_twin_partner), TWIN(), T(o_product_page),
     T(mp_plain_ud, enc=True), T(gp_uid_email), T(o_update), T(gn_home), T(mp_dl_email),
     T(connect, host="region1.google-analytics.com"), T(gp_dr_health), T(mn_ph_undefined, enc=True),
-    G("1709540412.803      7 10.0.0.42 TCP_MISS/20"), T(gp_dl_pnr_g110), T(o_fb_page),
+    G(), T(gp_dl_pnr_g110), T(o_fb_page),
     T(mp_extid_plain_pnr10), T(gn_batch_hidden), T(mn_post_no_body_visible), T(gp_phone_se, scheme="http"),
     T(o_graph_me), T(gp_batch_query_health), T(gn_order10), T(o_search), T(mn_bad_luhn),
-    T(connect, host="graph.facebook.com"),
+    T(connect, host="graph.facebook.com"), T(mp_hashed_demo, person="sara", enc=True),
 ]
 
 CLF = [
@@ -1476,10 +1484,10 @@ CLF = [
     T(o_crm_phone), T(gp_phone_e164, host="sgtm.example.se"), T(o_font), T(mp_plain_demo), T(mn_health_insurance),
     T(gp_sgtm_pnr12), T(o_site_page, url="https://www.example.se/kontakta-oss"), T(mp_extid_sha_pnr),
     T(gn_user_hash), T(connect, host="www.facebook.com"), T(mp_dl_pnr), T(gp_search_depression),
-    T(o_gtm_sgtm), T(gn_bad_date, host="sgtm.example.se"), T(mp_samord_cd), T(o_patient_pnr),
-    T(gp_samord, host="sgtm.example.se"), T(mn_test_auto), T(gp_double_encoded), T(o_fb_plugin),
+    T(o_gtm_sgtm), T(gn_bad_date, host="analys.klinik-exempel.se"), T(mp_samord_cd), T(o_patient_pnr),
+    T(gp_samord, host="analys.klinik-exempel.se"), T(mn_test_auto), T(gp_double_encoded), T(o_fb_plugin),
     T(mp_purchase_am, person="erik", product="hiv", scheme="http"), T(gp_purchase_alvedon), T(gn_kanelbullar),
-    T(o_update), T(gp_pregnancy_en), T(mn_contact), T(o_ga_js), T(gp_plain_http),
+    T(o_update), T(gp_pregnancy_en), T(mn_contact), T(o_ga_js), T(gn_halso_start),
 ]
 
 NGINX = [
@@ -1543,7 +1551,8 @@ HAR = [
     T(o_login_email), T(gp_uid_email_gcd_m, ua="chrome"), T(mn_null, ua="chrome"), T(o_img),
     T(gp_batch_email_health, ua="chrome"), T(mp_plain_ud_se, ua="chrome"), T(gn_kanelbullar, ua="chrome"),
     T(o_gstatic_collect_lookalike), T(mp_rl_health, ua="chrome"), T(gn_denied_plain, ua="chrome"),
-    T(o_fb_page), T(gp_enhanced_g111_full, ua="chrome"), T(o_search),
+    T(o_fb_page), T(gp_enhanced_g111_full, ua="chrome"), T(o_search), T(mp_hashed_demo, person="anna", ua="chrome"),
+    T(mp_plain_demo, person="anna", ua="chrome"),
 ]
 
 ECS = [
@@ -1604,9 +1613,9 @@ def squid_url(r: Req) -> str:
 
 
 def squid_line(r: Req, rng, extra: bool) -> str:
-    if r.kind == "garbage":
-        return r.raw
     ts = f"{int(r.t.timestamp())}.{r.t.microsecond // 1000:03d}"
+    if r.kind == "garbage":
+        return f"{ts} {rng.randint(3, 900):>6} {r.client} TCP_MISS/20"
     elapsed = rng.randint(3, 900) if r.kind != "connect" else rng.randint(5000, 120000)
     if r.kind == "connect":
         code, url, hier, mime = f"TCP_TUNNEL/{r.status:03d}", r.target, f"HIER_DIRECT/{ip_for(r.host)}", "-"
@@ -1743,8 +1752,7 @@ def zeek_json_line(v: dict) -> str:
         obj[f] = x
     if v["post_body"] is not None:
         obj["post_body"] = v["post_body"]
-    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    return s.replace('"ts":"', '"ts":')  # no-op guard; ts is numeric
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def eve_ts(t: datetime) -> str:
@@ -1752,7 +1760,8 @@ def eve_ts(t: datetime) -> str:
 
 
 def eve_line(r: Req, rng, special=None) -> str:
-    base = {"timestamp": eve_ts(r.t), "flow_id": rng.randint(10**14, 2 * 10**15), "in_iface": "ens3"}
+    base = {"timestamp": eve_ts(r.t), "flow_id": rng.randint(10**14, 2 * 10**15), "in_iface": "ens3",
+            "event_type": None}
     if special:
         kind, host = special.split(":", 1)
         if kind == "dns":
@@ -1777,12 +1786,12 @@ def eve_line(r: Req, rng, special=None) -> str:
     http.update({"http_method": r.method, "protocol": "HTTP/1.1", "status": r.status, "length": r.resp_size})
     base.update({"src_ip": r.client, "src_port": rng.randint(49152, 65535), "dest_ip": ip_for(r.host),
                  "dest_port": r.port, "proto": "TCP", "tx_id": rng.randint(0, 6)})
+    base["event_type"] = "alert" if r.eve_alert else "http"
     if r.eve_alert:
         kind = pixel_kind(r)
         sig = {"meta": (9100001, "PIXELWARDEN Meta Pixel /tr request"),
                "capi": (9100003, "PIXELWARDEN Meta Conversions API request"),
                "ga4": (9100002, "PIXELWARDEN GA4 /g/collect request")}[kind]
-        base["event_type"] = "alert"
         base["alert"] = {"action": "allowed", "gid": 1, "signature_id": sig[0], "rev": 2, "signature": sig[1],
                          "category": "Potential Corporate Privacy Violation", "severity": 3}
         if r.body:
@@ -1791,7 +1800,6 @@ def eve_line(r: Req, rng, special=None) -> str:
         base["app_proto"] = "http"
         base["direction"] = "to_server"
     else:
-        base["event_type"] = "http"
         base["http"] = http
     s = json.dumps(base, ensure_ascii=False, separators=(",", ":"))
     if getattr(r, "eve_old_slashes", False):
@@ -1861,6 +1869,8 @@ def ecs_line(r: Req, style: str) -> str:
 # build
 # --------------------------------------------------------------------------------------------
 
+FIRST_PARTY_HOSTS = {"www.example.se"} | {s["sgtm"] for s in SITES.values() if "sgtm" in s}
+
 FORMATS = [
     ("squid", "squid/access.log", SQUID),
     ("clf", "clf/combined.log", CLF),
@@ -1895,7 +1905,7 @@ def build_records(fmt: str, items):
         r.eve_alert = False
         r.clf_vhost = False
         recs.append(r)
-        t = t + timedelta(seconds=rng.randint(2, 47), milliseconds=rng.randint(1, 999))
+        t = t + timedelta(seconds=rng.randint(2, 47), microseconds=rng.randint(1000, 999999))
     return recs, rng
 
 
@@ -1955,8 +1965,7 @@ def main():
             http_ev[6].eve_old_slashes = True
         if fmt == "clf":
             for r in recs:
-                r.clf_vhost = r.kind == "pixel" and r.host in ("sgtm.example.se", "metrics.apotek-exempel.se") or (
-                    r.kind == "ordinary" and r.host in ("www.example.se", "sgtm.example.se"))
+                r.clf_vhost = r.host in FIRST_PARTY_HOSTS
         labels = labels_for(fmt, recs)
 
         lines = []
@@ -2075,10 +2084,10 @@ separately: editing one format's traffic list does not change the other files.
 
 ## Files
 
-| file | format | records | positive | negative pixel hits | negative other |
-|---|---|---|---|---|---|
+| file | records | positive | negative pixel hits | negative other |
+|---|---|---|---|---|
 {rows}
-| **total** | | {t0} | {t1} | {t2} | {t3} |
+| **total** | {t0} | {t1} | {t2} | {t3} |
 
 "negative other" = ordinary traffic (CDN, APIs, updates, SaaS, pixel *script* downloads, plain
 facebook.com pages), `CONNECT` tunnels, EVE `dns`/`tls` events and one garbage Squid line.
@@ -2087,7 +2096,8 @@ facebook.com pages), `CONNECT` tunnels, EVE `dns`/`tls` events and one garbage S
   optional `"Referer" "User-Agent"` fields; some URLs have `[`/`]` as `%5B`/`%5D`; `CONNECT host:443`
   tunnels; one truncated line. No request bodies.
 - `clf/combined.log`: combined format. Forward-proxy lines use absolute-form URLs; lines for the
-  first-party hosts (`sgtm.example.se`, `metrics.apotek-exempel.se`, `www.example.se`) are
+  first-party hosts (`sgtm.example.se`, `metrics.apotek-exempel.se`, `analys.klinik-exempel.se`,
+  `www.example.se`) are
   vhost-prefixed origin-form (`%v %h ...`). No request bodies.
 - `nginx-json/access.jsonl`: `escape=json` with `time_iso8601 remote_addr request_method scheme host
   request_uri status http_referer http_user_agent content_type request_body` (`""` when empty). The

@@ -1,0 +1,255 @@
+//! Pipeline: the one place that knows every stage. A raw record goes
+//! `format → pixel → detect → redact`, with the prefilter in front and the counters beside.
+//!
+//! [`Engine`] is the compiled, immutable part (shared by threads and by `scan`, `run` and
+//! `explain`); [`Scanner`] is the per-stream state: counters, the twin cache that counts the
+//! Meta `/tr` hit and its privacy-sandbox twin once, and the summary.
+
+use crate::detect::{Class, Detectors, Finding};
+use crate::error::{Error, Skip, SkipReason};
+use crate::format::{Format, LineParser, Parsed};
+use crate::limits::Limits;
+use crate::pixel::{Beacon, Recognizer};
+use crate::redact::{Context, FindingRecord, Redactor};
+use crate::request::{Origin, Request};
+use crate::rules::PackSpec;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Everything compiled from the rule packs and the limits.
+#[derive(Debug)]
+pub struct Engine {
+    pub recognizer: Recognizer,
+    pub detectors: Detectors,
+    pub limits: Limits,
+    pub packs: Vec<PackSpec>,
+}
+
+impl Engine {
+    /// Embedded packs plus the user's `--detectors` directories.
+    pub fn load(extra: &[impl AsRef<Path>], limits: Limits) -> Result<Engine, Error> {
+        Engine::from_packs(crate::rules::load(extra)?, limits)
+    }
+
+    pub fn from_packs(packs: Vec<PackSpec>, limits: Limits) -> Result<Engine, Error> {
+        Ok(Engine {
+            recognizer: Recognizer::compile(&packs)?,
+            detectors: Detectors::compile(&packs)?,
+            limits,
+            packs,
+        })
+    }
+
+    /// Recognise, decode and detect: the pure core for one request.
+    pub fn inspect(&self, req: &Request) -> Option<(Beacon, Vec<Finding>)> {
+        let beacon = self.recognizer.beacon(req, &self.limits)?;
+        let sem = &self.recognizer.vendors[beacon.vendor].semantics;
+        let findings = self.detectors.detect(&beacon, sem);
+        Some((beacon, findings))
+    }
+}
+
+/// Counters of one scan or one service instance. Labels are closed sets.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub records: u64,
+    pub records_by_format: BTreeMap<Format, u64>,
+    /// Records the prefilter let through to parsing.
+    pub candidates: u64,
+    pub ignored: u64,
+    pub requests: u64,
+    pub skipped: BTreeMap<SkipReason, u64>,
+    pub invalid_utf8: u64,
+    pub beacons_by_vendor: BTreeMap<String, u64>,
+    pub beacons_by_endpoint: BTreeMap<String, u64>,
+    pub twins: u64,
+    pub findings_by_class: BTreeMap<Class, u64>,
+    pub decode_truncated: u64,
+    pub decode_limited: u64,
+    pub files: u64,
+    pub files_failed: u64,
+    pub bytes: u64,
+}
+
+impl Stats {
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+    pub fn beacons(&self) -> u64 {
+        self.beacons_by_vendor.values().sum()
+    }
+    pub fn findings(&self) -> u64 {
+        self.findings_by_class.values().sum()
+    }
+}
+
+/// Remembers recent twin keys so that the second hit of a pair is recognised. Bounded.
+#[derive(Debug, Default)]
+struct TwinCache {
+    seen: HashMap<(Arc<str>, String), Arc<str>>,
+    order: VecDeque<(Arc<str>, String)>,
+}
+
+const TWIN_CACHE: usize = 16_384;
+
+impl TwinCache {
+    /// True when this hit is the twin of one already seen under another endpoint.
+    fn is_twin(&mut self, group: &Arc<str>, key: &str, endpoint: &Arc<str>) -> bool {
+        let k = (group.clone(), key.to_string());
+        match self.seen.get(&k) {
+            Some(first) if first != endpoint => {
+                // A pair is complete: forget it so a third hit counts again.
+                self.seen.remove(&k);
+                true
+            }
+            Some(_) => false,
+            None => {
+                if self.order.len() >= TWIN_CACHE {
+                    if let Some(old) = self.order.pop_front() {
+                        self.seen.remove(&old);
+                    }
+                }
+                self.order.push_back(k.clone());
+                self.seen.insert(k, endpoint.clone());
+                false
+            }
+        }
+    }
+}
+
+/// A skipped record worth telling the user about.
+#[derive(Debug, Clone)]
+pub struct SkipNote {
+    pub origin: Origin,
+    pub skip: Skip,
+}
+
+/// Per-stream processing state.
+#[derive(Debug)]
+pub struct Scanner<'e> {
+    pub engine: &'e Engine,
+    pub redactor: Redactor,
+    pub stats: Stats,
+    /// When false, every record is parsed (to prove the prefilter changes nothing).
+    pub prefilter: bool,
+    twins: TwinCache,
+}
+
+impl<'e> Scanner<'e> {
+    pub fn new(engine: &'e Engine, redactor: Redactor) -> Self {
+        Scanner { engine, redactor, stats: Stats::default(), prefilter: true, twins: TwinCache::default() }
+    }
+
+    /// One line of a line-oriented stream.
+    pub fn line(&mut self, parser: &mut LineParser, raw: &[u8], origin: &Origin) -> Result<Vec<FindingRecord>, Skip> {
+        let format = parser.format();
+        self.stats.records += 1;
+        *self.stats.records_by_format.entry(format).or_default() += 1;
+        // Zeek header lines must always reach the parser; everything else only if it could be a hit.
+        let header = raw.first() == Some(&b'#');
+        if self.prefilter && !header && !self.engine.recognizer.prefilter(raw) {
+            return Ok(Vec::new());
+        }
+        self.stats.candidates += 1;
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => {
+                self.stats.invalid_utf8 += 1;
+                String::from_utf8_lossy(raw)
+            }
+        };
+        match parser.parse(&text) {
+            Ok(Parsed::Request(req)) => Ok(self.request(&req, origin, format)),
+            Ok(Parsed::Ignored) => {
+                self.stats.ignored += 1;
+                Ok(Vec::new())
+            }
+            Err(skip) => {
+                self.count_skip(skip.reason);
+                Err(skip)
+            }
+        }
+    }
+
+    /// A request that is already parsed (HAR entries, Kafka records, `explain`).
+    pub fn request(&mut self, req: &Request, origin: &Origin, format: Format) -> Vec<FindingRecord> {
+        self.stats.requests += 1;
+        let Some((beacon, findings)) = self.engine.inspect(req) else { return Vec::new() };
+        let vendor = &self.engine.recognizer.vendors[beacon.vendor];
+        if let Some((group, key)) = &beacon.twin {
+            if self.twins.is_twin(group, key, &beacon.endpoint) {
+                self.stats.twins += 1;
+                return Vec::new();
+            }
+        }
+        *self.stats.beacons_by_vendor.entry(vendor.id.to_string()).or_default() += 1;
+        *self.stats.beacons_by_endpoint.entry(beacon.endpoint.to_string()).or_default() += 1;
+        if beacon.notes.body_truncated {
+            self.stats.decode_truncated += 1;
+        }
+        if beacon.notes.depth_exceeded || beacon.notes.nesting_exceeded || beacon.notes.too_many_fields {
+            self.stats.decode_limited += 1;
+        }
+        findings
+            .iter()
+            .map(|f| {
+                *self.stats.findings_by_class.entry(f.class).or_default() += 1;
+                let cx = Context {
+                    ts: req.ts,
+                    origin,
+                    format,
+                    site: beacon.site.as_deref(),
+                    vendor: &vendor.id,
+                    endpoint: &beacon.endpoint,
+                    pixel_id: beacon.pixel_id.as_deref(),
+                    event: beacon.event(f.event),
+                    consent: beacon.consent.as_ref(),
+                    truncated: beacon.notes.body_truncated,
+                };
+                self.redactor.record(f, &cx)
+            })
+            .collect()
+    }
+
+    pub fn count_skip(&mut self, reason: SkipReason) {
+        *self.stats.skipped.entry(reason).or_default() += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        Engine::load(&[] as &[&str], Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn twin_of_a_tr_hit_counts_once() {
+        let e = engine();
+        let mut s = Scanner::new(&e, Redactor::new([0; 32], false));
+        let mut p = LineParser::new(Format::Squid);
+        let q = "id=1&ev=Lead&ts=1709539200000&udff[em]=7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6";
+        let tr = format!("1709539200.000 1 10.0.0.1 TCP_MISS/200 1 GET https://www.facebook.com/tr/?{q} - HIER_DIRECT/x image/gif");
+        let twin = format!("1709539200.001 1 10.0.0.1 TCP_MISS/200 1 GET https://www.facebook.com/privacy_sandbox/pixel/register/trigger/?{q} - HIER_DIRECT/x -");
+        let o = Origin::Line { path: "t".into(), line: 1 };
+        assert_eq!(s.line(&mut p, tr.as_bytes(), &o).unwrap().len(), 1);
+        assert_eq!(s.line(&mut p, twin.as_bytes(), &o).unwrap().len(), 0);
+        assert_eq!(s.stats.twins, 1);
+        // A third, identical hit is a new hit.
+        assert_eq!(s.line(&mut p, tr.as_bytes(), &o).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn prefilter_skips_parsing_of_unrelated_lines() {
+        let e = engine();
+        let mut s = Scanner::new(&e, Redactor::new([0; 32], false));
+        let mut p = LineParser::new(Format::Squid);
+        let o = Origin::Line { path: "t".into(), line: 1 };
+        assert!(s.line(&mut p, b"garbage that is not squid", &o).unwrap().is_empty());
+        assert_eq!(s.stats.candidates, 0);
+        s.prefilter = false;
+        assert!(s.line(&mut p, b"garbage that is not squid", &o).is_err());
+    }
+}
