@@ -17,3 +17,7 @@ pub mod rules;
 pub mod pipeline;
 pub mod redact;
 pub mod summary;
+pub mod scan;
+pub mod source;
+pub mod explain;
+pub mod ruletest;

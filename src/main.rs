@@ -1,3 +1,377 @@
-fn main() {
-    println!("Hello, world!");
+//! The `pixelwarden` command line: `scan`, `explain` and `rules`.
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Parser, Subcommand};
+use pixelwarden::detect::Severity;
+use pixelwarden::error::Error;
+use pixelwarden::format::Format;
+use pixelwarden::limits::Limits;
+use pixelwarden::pipeline::{Engine, Scanner};
+use pixelwarden::redact::{load_key, Redactor};
+use pixelwarden::scan::{scan, ScanOptions};
+use pixelwarden::source;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "pixelwarden", version, about = "Finds personal data that tracking pixels carry out of your HTTP egress")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan egress logs (files, directories, .gz/.zst, `-` for stdin) and print findings as JSON lines.
+    Scan(ScanArgs),
+    /// Decode one request (a URL, or `-` for a raw HTTP request or one log line) with findings inline.
+    Explain(ExplainArgs),
+    /// Rule packs: run their examples, or list what is loaded.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Run every pack's examples through the real engine; fails on any miss.
+    Test(EngineArgs),
+    /// List loaded packs, vendors, endpoints and detectors.
+    List(EngineArgs),
+}
+
+#[derive(Args, Clone)]
+struct EngineArgs {
+    /// Extra rule-pack directory (adds packs, or replaces embedded ones with the same id). Repeatable.
+    #[arg(long = "detectors", value_name = "DIR")]
+    detectors: Vec<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Args, Clone)]
+struct LimitArgs {
+    /// Longest log line accepted; longer lines are skipped and counted.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_line_bytes)]
+    max_line_bytes: usize,
+    /// Largest request body decoded; longer bodies are cut and marked truncated.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_body_bytes)]
+    max_body_bytes: usize,
+    /// Most nested decodings of one value (percent → JSON → base64 ...).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_decode_depth)]
+    max_decode_depth: usize,
+    /// Deepest JSON nesting walked in a payload.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_json_depth)]
+    max_json_depth: usize,
+    /// Most fields decoded from one request.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_fields)]
+    max_fields: usize,
+    /// Largest single HAR entry.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_record_bytes)]
+    max_record_bytes: u64,
+    /// Most bytes one compressed file may expand to.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_decompressed_bytes)]
+    max_decompressed_bytes: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_line_bytes: self.max_line_bytes,
+            max_body_bytes: self.max_body_bytes,
+            max_decode_depth: self.max_decode_depth,
+            max_json_depth: self.max_json_depth,
+            max_fields: self.max_fields,
+            max_record_bytes: self.max_record_bytes,
+            max_decompressed_bytes: self.max_decompressed_bytes,
+        }
+    }
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// Files, directories or `-` (stdin).
+    #[arg(value_name = "PATH", required_unless_present = "sample")]
+    paths: Vec<PathBuf>,
+    /// Scan the sample egress data built into the binary (every supported format).
+    #[arg(long, conflicts_with = "paths")]
+    sample: bool,
+    /// Input format, instead of detecting it per file.
+    #[arg(long, value_parser = parse_format)]
+    format: Option<Format>,
+    /// Write findings here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write the summary as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    summary_json: Option<PathBuf>,
+    /// Exit with 1 when a finding at or above this severity exists (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+    /// Print raw matched values (for trusted forensics only). Secrets stay redacted.
+    #[arg(long)]
+    reveal: bool,
+    /// Key for fingerprints (default: PIXELWARDEN_FINGERPRINT_KEY, or a key generated once under ~/.local/state/pixelwarden).
+    #[arg(long, value_name = "FILE")]
+    fingerprint_key_file: Option<PathBuf>,
+    /// No summary on stderr.
+    #[arg(long)]
+    no_summary: bool,
+    /// No progress bar.
+    #[arg(long)]
+    no_progress: bool,
+    /// Parse every record instead of only those containing a pixel keyword (same findings, slower).
+    #[arg(long)]
+    no_prefilter: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// A pixel URL, or `-` to read a raw HTTP request or one log line from stdin.
+    input: String,
+    /// Method for a URL input (default GET, or POST with --body).
+    #[arg(long)]
+    method: Option<String>,
+    /// Request body for a URL input.
+    #[arg(long)]
+    body: Option<String>,
+    /// Content-Type of the body.
+    #[arg(long)]
+    content_type: Option<String>,
+    /// Referer of the request.
+    #[arg(long)]
+    referer: Option<String>,
+    /// Format of a log line read from stdin, instead of detecting it.
+    #[arg(long, value_parser = parse_format)]
+    format: Option<Format>,
+    /// Show raw values.
+    #[arg(long)]
+    reveal: bool,
+    #[arg(long, value_name = "FILE")]
+    fingerprint_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PIXELWARDEN_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_target(false)
+        .with_ansi(io::stderr().is_terminal())
+        .without_time()
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => cmd_scan(args),
+        Command::Explain(args) => cmd_explain(args),
+        Command::Rules { command: RulesCommand::Test(args) } => cmd_rules_test(args),
+        Command::Rules { command: RulesCommand::List(args) } => cmd_rules_list(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pixelwarden: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn engine(args: &EngineArgs) -> Result<Engine, Error> {
+    Engine::load(&args.detectors, args.limits.limits())
+}
+
+fn redactor(key_file: Option<&PathBuf>, reveal: bool) -> Result<Redactor> {
+    let (key, created) = load_key(key_file.map(PathBuf::as_path))?;
+    if let Some(path) = created {
+        eprintln!("pixelwarden: generated a fingerprint key at {} (keep it to compare fingerprints across runs)", path.display());
+    }
+    if reveal {
+        eprintln!("pixelwarden: --reveal: raw personal values WILL be printed; handle the output as personal data");
+    }
+    Ok(Redactor::new(key, reveal))
+}
+
+fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
+    let engine = engine(&args.engine)?;
+    let redactor = redactor(args.fingerprint_key_file.as_ref(), args.reveal)?;
+    let (inputs, missing) = if args.sample { (source::samples(), Vec::new()) } else { source::expand(&args.paths) };
+    for (path, e) in &missing {
+        eprintln!("pixelwarden: {}: {e}", path.display());
+    }
+    if inputs.is_empty() {
+        anyhow::bail!("nothing to scan");
+    }
+    let out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("{}: cannot create", p.display()))?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    let mut scanner = Scanner::new(&engine, redactor);
+    scanner.prefilter = !args.no_prefilter;
+    let opts = ScanOptions { format: args.format, progress: !args.no_progress, ..ScanOptions::default() };
+    let started = std::time::Instant::now();
+    let mut sink = |r: &pixelwarden::redact::FindingRecord| -> io::Result<()> {
+        serde_json::to_writer(&mut out, r)?;
+        out.write_all(b"\n")
+    };
+    let outcome = match scan(&inputs, &mut scanner, &opts, &mut sink) {
+        Ok(o) => o,
+        Err(e) if e.0.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(e.0).context("cannot write findings"),
+    };
+    match out.flush() {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        r => r.context("cannot write findings")?,
+    }
+    let elapsed = started.elapsed();
+    if let Some(path) = &args.summary_json {
+        let stats = &scanner.stats;
+        let json = serde_json::json!({
+            "summary": outcome.summary.to_json(),
+            "records": stats.records, "requests": stats.requests, "beacons": stats.beacons_by_vendor,
+            "twins_counted_once": stats.twins,
+            "findings": stats.findings_by_class.iter().map(|(c, n)| (c.to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+            "skipped": stats.skipped.iter().map(|(r, n)| (r.to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+            "file_errors": outcome.file_errors.iter().map(|(f, s)| serde_json::json!({"file": f, "reason": s.reason.as_str(), "detail": s.detail})).collect::<Vec<_>>(),
+        });
+        std::fs::write(path, serde_json::to_vec_pretty(&json)?).with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if !args.no_summary {
+        let mut err = io::stderr().lock();
+        let s = &scanner.stats;
+        let _ = writeln!(err, "\n== pixelwarden scan summary ==");
+        if outcome.summary.is_empty() {
+            let _ = writeln!(err, "no findings");
+        } else {
+            let _ = write!(err, "{}", outcome.summary.render());
+        }
+        let formats: Vec<String> = s.records_by_format.iter().map(|(f, n)| format!("{f} {n}")).collect();
+        let _ = writeln!(
+            err,
+            "\n{} files, {} records ({}), {} bytes read in {:.2}s",
+            s.files,
+            s.records,
+            formats.join(", "),
+            s.bytes,
+            elapsed.as_secs_f64()
+        );
+        let vendors: Vec<String> = s.beacons_by_vendor.iter().map(|(v, n)| format!("{v} {n}")).collect();
+        let _ = writeln!(
+            err,
+            "pixel hits: {} ({}){}",
+            s.beacons(),
+            if vendors.is_empty() { "none".into() } else { vendors.join(", ") },
+            if s.twins > 0 { format!(", {} privacy-sandbox twins counted once", s.twins) } else { String::new() }
+        );
+        let classes: Vec<String> = s.findings_by_class.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        let _ = writeln!(err, "findings: {} ({})", s.findings(), if classes.is_empty() { "none".into() } else { classes.join(", ") });
+        if s.skipped_total() > 0 {
+            let reasons: Vec<String> = s.skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            let _ = writeln!(err, "skipped: {} ({})", s.skipped_total(), reasons.join(", "));
+        }
+        if !outcome.unrecognised.is_empty() {
+            let _ = writeln!(err, "not scanned (format not recognised, see --format): {}", outcome.unrecognised.join(", "));
+        }
+        for (file, skip) in &outcome.file_errors {
+            let _ = writeln!(err, "file stopped early: {file}: {} ({})", skip.detail, skip.reason);
+        }
+        if s.decode_truncated + s.decode_limited > 0 {
+            let _ = writeln!(err, "payloads cut by limits: {} truncated bodies, {} hit decode limits", s.decode_truncated, s.decode_limited);
+        }
+    }
+    let failed = matches!((args.fail_on, outcome.max_severity), (Some(bar), Some(max)) if max >= bar);
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn cmd_explain(args: ExplainArgs) -> Result<ExitCode> {
+    let engine = engine(&args.engine)?;
+    let redactor = redactor(args.fingerprint_key_file.as_ref(), args.reveal)?;
+    let text = if args.input == "-" {
+        let mut buf = Vec::new();
+        io::stdin().lock().take(engine.limits.max_record_bytes).read_to_end(&mut buf)?;
+        String::from_utf8_lossy(&buf).into_owned()
+    } else {
+        args.input.clone()
+    };
+    let mut req = pixelwarden::explain::parse_input(&text, args.format).map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(body) = args.body {
+        req.body = Some(body.into_bytes());
+        if args.method.is_none() {
+            req.method = "POST".into();
+        }
+    }
+    if let Some(m) = args.method {
+        req.method = m.to_ascii_uppercase();
+    }
+    if args.content_type.is_some() {
+        req.content_type = args.content_type;
+    }
+    if args.referer.is_some() {
+        req.referer = args.referer;
+    }
+    print!("{}", pixelwarden::explain::render(&engine, &req, &redactor));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_rules_test(args: EngineArgs) -> Result<ExitCode> {
+    let engine = engine(&args)?;
+    let results = pixelwarden::ruletest::run(&engine);
+    let mut failed = 0;
+    let mut passed = 0;
+    for r in &results {
+        let total = r.passed + r.failures.len();
+        println!("{:<32} {:>4}/{:<4} {}", r.pack, r.passed, total, if r.failures.is_empty() { "ok" } else { "FAILED" });
+        for f in &r.failures {
+            println!("    {}: {f}", r.source);
+        }
+        failed += r.failures.len();
+        passed += r.passed;
+    }
+    let no_examples: Vec<&str> = results.iter().filter(|r| r.passed + r.failures.len() == 0).map(|r| r.pack.as_str()).collect();
+    println!("\n{passed} passed, {failed} failed");
+    if !no_examples.is_empty() {
+        println!("packs without examples: {}", no_examples.join(", "));
+        return Ok(ExitCode::from(1));
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn cmd_rules_list(args: EngineArgs) -> Result<ExitCode> {
+    let engine = engine(&args)?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "packs:")?;
+    for p in &engine.packs {
+        writeln!(out, "  {:<32} {:<12} {} examples  {}", p.pack.id, p.pack.status, p.examples.len(), p.source)?;
+    }
+    writeln!(out, "endpoints:")?;
+    for (vendor, ep) in &engine.recognizer.endpoint_ids {
+        writeln!(out, "  {vendor:<20} {ep}")?;
+    }
+    writeln!(out, "pii detectors:")?;
+    for (id, kind) in engine.detectors.pii_ids() {
+        writeln!(out, "  {id:<32} {kind}")?;
+    }
+    writeln!(out, "vocabularies:")?;
+    for v in &engine.detectors.vocabs {
+        writeln!(out, "  {:<32} {}/{}  {} terms", v.id, v.class, v.kind, v.term_count)?;
+    }
+    if io::stdout().is_terminal() {
+        writeln!(out, "placeholder values: {}", engine.detectors.placeholders.len())?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

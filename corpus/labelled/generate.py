@@ -88,14 +88,14 @@ def make_pnr(date8: str, serial3: str, form: str, wrong_check: bool = False) -> 
 PEOPLE = {
     # phone numbers: PTS range reserved for fiction (070-174 06 05 .. 070-174 06 99), Ofcom drama range
     "anna": dict(em="anna.svensson@example.se", ph="46701740605", fn="anna", ln="svensson",
-                 ct="stockholm", st="ab", zp="11453", db="19850709", ge="f", country="se",
-                 sa="storgatan 12", pnr_date="19850709", serial="982"),
+                 ct="stockholm", st="ab", zp="11453", db="19870521", ge="f", country="se",
+                 sa="storgatan 12", pnr_date="19870521", serial="238"),
     "erik": dict(em="erik.johansson@example.com", ph="46701740642", fn="erik", ln="johansson",
-                 ct="goteborg", st="o", zp="41101", db="19720214", ge="m", country="se",
-                 sa="vasagatan 3", pnr_date="19720214", serial="345"),
+                 ct="goteborg", st="o", zp="41101", db="19791110", ge="m", country="se",
+                 sa="vasagatan 3", pnr_date="19791110", serial="929"),
     "maria": dict(em="maria.nilsson@example.org", ph="46701740618", fn="maria", ln="nilsson",
-                  ct="malmo", st="m", zp="21119", db="19910530", ge="f", country="se",
-                  sa="lilla torg 5", pnr_date="19910530", serial="474"),
+                  ct="malmo", st="m", zp="21119", db="19921225", ge="f", country="se",
+                  sa="lilla torg 5", pnr_date="19921225", serial="238"),
     "john": dict(em="john.smith@example.co.uk", ph="447700900123", fn="john", ln="smith",
                  ct="london", st="lnd", zp="sw1a1aa", db="19800101", ge="m", country="gb",
                  sa="1 example street", pnr_date="19800101", serial="111"),
@@ -104,17 +104,22 @@ PEOPLE = {
                  sa="dragarbrunnsgatan 40", pnr_date="19900367", serial="123"),  # samordningsnr: day 07+60
 }
 
-PNR_ANNA_LONG = make_pnr("19850709", "982", "long")
-PNR_ANNA_SHORT = make_pnr("19850709", "982", "short")
-PNR_ANNA_12 = make_pnr("19850709", "982", "digits12")
-PNR_ANNA_10 = make_pnr("19850709", "982", "digits10")
-PNR_ERIK_SHORT = make_pnr("19720214", "345", "short")
-PNR_ERIK_10 = make_pnr("19720214", "345", "digits10")
-PNR_MARIA_12 = make_pnr("19910530", "474", "digits12")
+# Personnummer of anna/erik/maria are from Skatteverket's published test series (in the population
+# register, never real people). The samordningsnummer and all negatives are computed.
+TEST_PNR = {"198705212382", "197911109291", "199212252382"}
+PNR_ANNA_LONG = make_pnr("19870521", "238", "long")
+PNR_ANNA_SHORT = make_pnr("19870521", "238", "short")
+PNR_ANNA_12 = make_pnr("19870521", "238", "digits12")
+PNR_ANNA_10 = make_pnr("19870521", "238", "digits10")
+PNR_ERIK_SHORT = make_pnr("19791110", "929", "short")
+PNR_ERIK_10 = make_pnr("19791110", "929", "digits10")
+PNR_MARIA_12 = make_pnr("19921225", "238", "digits12")
+for _n in sorted(TEST_PNR):
+    assert make_pnr(_n[:8], _n[8:11], "digits12") == _n
 SAMORD_SARA_SHORT = make_pnr("19900367", "123", "short")
 SAMORD_SARA_LONG = make_pnr("19900367", "123", "long")
-BAD_LUHN_ANNA_SHORT = make_pnr("19850709", "982", "short", wrong_check=True)
-BAD_LUHN_ERIK_10 = make_pnr("19720214", "345", "digits10", wrong_check=True)
+BAD_LUHN_ANNA_SHORT = make_pnr("19870521", "238", "short", wrong_check=True)
+BAD_LUHN_ERIK_10 = make_pnr("19791110", "929", "digits10", wrong_check=True)
 BAD_DATE_12 = make_pnr("19851332", "123", "digits12")          # month 13, Luhn valid
 BAD_DATE_SHORT = make_pnr("19850230", "456", "short")          # 30 February, Luhn valid
 BAD_DATE_10 = make_pnr("19850231", "202", "digits10")          # 31 February, Luhn valid
@@ -777,7 +782,8 @@ def mp_samord_cd(c, **kw):
 
 
 def mp_pageview(c, site="shop", path="/", **kw):
-    return meta_get(c, site, "PageView", path, labels=set(), note=f"plain PageView {site}{path}", **kw)
+    return meta_get(c, site, "PageView", path, labels=set(),
+                    note=f"plain Meta PageView on {SITES[site]['origin']}{path}, nothing personal", **kw)
 
 
 def mp_lone_twin(c, person="anna", **kw):
@@ -881,8 +887,8 @@ def mn_bad_date_extid(c, **kw):
 
 
 def mn_post_no_body_visible(c, **kw):
-    r = meta_post(c, "se", "PageView", "/", mode="form", labels=set(), note="/tr/ POST whose body the log cannot show")
-    return r
+    return meta_post(c, "se", "PageView", "/", mode="form", labels=set(),
+                     note="/tr/ POST whose body the log cannot show")
 
 
 # ---- CAPI
@@ -979,10 +985,10 @@ def gp_phone_se(c, **kw):
 
 def gp_batch_health(c, gcs="G111", **kw):
     events = [
-        [("en", "view_item_list"), ("ep.item_list_name", "Självtester"), pr_item(1, "klamydia"), pr_item(2, "gravid")],
+        [("en", "view_item_list"), ("ep.item_list_name", "Veckans erbjudanden"), pr_item(1, "klamydia"), pr_item(2, "gravid")],
         [("en", "add_to_cart"), pr_item(1, "klamydia"), ("epn.value", "249")],
     ]
-    return ga4(c, "apotek", "/kategori/sjalvtester", "Självtester", gcs=gcs, post_events=events,
+    return ga4(c, "apotek", "/kampanj/vecka-10", "Veckans erbjudanden", gcs=gcs, post_events=events,
                b_labels={H}, note="GA4 batched POST (\\r\\n) with pr1 nm Klamydiatest / Graviditetstest", **kw)
 
 
@@ -1936,7 +1942,6 @@ def labels_for(fmt, recs):
             raise SystemExit(f"[{fmt}] label mismatch for {r.note}\n  declared={sorted(declared)}\n  rules   ={sorted(derived)}\n  url={r.url[:300]}")
         if hasattr(r, "twin_of"):
             assert duplicate, "twin must follow its partner"
-            r.note = f"{r.note}"
         out.append(declared)
     return out
 
@@ -2023,8 +2028,11 @@ def main():
         for r, lab, pos in zip(recs, labels, positions):
             if lab:
                 pos_n += 1
+                note = r.note
+                if TRANSPORT in lab:
+                    note += " | sent over plain http" + (" (port 80)" if fmt in ("zeek_tsv", "zeek_json", "eve") else "")
                 all_labels.append({"file": path, "pos": pos,
-                                   "expect": [{"class": c, "type": t} for c, t in sorted(lab)], "note": r.note})
+                                   "expect": [{"class": c, "type": t} for c, t in sorted(lab)], "note": note})
             elif r.kind == "pixel":
                 neg_pixel += 1
             else:
@@ -2213,7 +2221,10 @@ People: anna.svensson@example.se, erik.johansson@example.com, maria.nilsson@exam
 john.smith@example.co.uk, sara.lind@example.se. Phone numbers are from the PTS range reserved for
 fiction (070-174 06 xx) and Ofcom's drama range (07700 900xxx). IP addresses are RFC 5737
 documentation ranges and 10/8. Pixel ids, measurement ids and `access_token` values
-(`EAAGcorpusFAKE...`) are made up. Personnummer are computed (valid Luhn) for fictional people.
+(`EAAGcorpusFAKE...`) are made up. The valid personnummer (19870521-2382, 19791110-9291,
+19921225-2382) are Skatteverket test numbers (registered test identities, not real people; list as
+published in KentorIT/PU-Adapter `TestData/Testpersonnummer.cs`). The samordningsnummer
+({samord}) is computed with a valid Luhn digit, as are the negatives.
 """
 
 

@@ -427,7 +427,7 @@ fn finding(f: &Field, class: Class, kind: Arc<str>, detector: Arc<str>, severity
 fn normalize_pii(kind: &str, text: &str) -> String {
     match kind {
         "email" => sha256_hex(&text.trim().to_lowercase()),
-        "phone" => validate::normalize_phone(text).map(|d| sha256_hex(&d)).unwrap_or_else(|| validate::digits(text)),
+        "phone" => validate::plausible_phone(text).map(|d| sha256_hex(&d)).unwrap_or_else(|| validate::digits(text)),
         "national_id" => validate::se_personnummer(text).map(|t| format!("se-pnr:{t}")).unwrap_or_else(|| validate::digits(text)),
         _ => text.trim().to_lowercase(),
     }

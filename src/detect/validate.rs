@@ -3,12 +3,13 @@
 use chrono::NaiveDate;
 
 /// Validators a pack may name.
-pub const NAMES: &[&str] = &["email", "phone", "phone-se", "se-personnummer", "luhn"];
+pub const NAMES: &[&str] = &["email", "phone", "phone-plausible", "phone-se", "se-personnummer", "luhn"];
 
 pub fn run(name: &str, text: &str) -> bool {
     match name {
         "email" => email(text),
         "phone" => phone(text),
+        "phone-plausible" => plausible_phone(text).is_some(),
         "phone-se" => phone_se(text),
         "se-personnummer" => se_personnummer(text).is_some(),
         "luhn" => luhn(&digits(text)),
@@ -36,6 +37,17 @@ pub fn phone(text: &str) -> bool {
 
 /// E.164 digits without `+` (`46701234567`) when the text is a valid number.
 pub fn normalize_phone(text: &str) -> Option<String> {
+    phone_number(text, true)
+}
+
+/// Like [`normalize_phone`], but only asks for a known country code and a dialable length,
+/// not a number range in service. For fields a vendor defines as the phone identity field,
+/// where any number the site believed to be the person's counts (test and reserved ranges too).
+pub fn plausible_phone(text: &str) -> Option<String> {
+    phone_number(text, false)
+}
+
+fn phone_number(text: &str, strict: bool) -> Option<String> {
     let t = text.trim();
     let d = digits(t);
     if !(7..=15).contains(&d.len()) {
@@ -53,7 +65,9 @@ pub fn normalize_phone(text: &str) -> Option<String> {
     };
     candidates.iter().find_map(|c| {
         let n = phonenumber::parse(Some(phonenumber::country::Id::SE), c).ok()?;
-        phonenumber::is_valid(&n).then(|| n.format().mode(phonenumber::Mode::E164).to_string().trim_start_matches('+').to_string())
+        let national = n.national().value().to_string().len();
+        let ok = if strict { phonenumber::is_valid(&n) } else { phonenumber::metadata::DATABASE.by_code(&n.code().value()).is_some() && (6..=13).contains(&national) };
+        ok.then(|| n.format().mode(phonenumber::Mode::E164).to_string().trim_start_matches('+').to_string())
     })
 }
 
@@ -137,6 +151,9 @@ mod tests {
         assert_eq!(normalize_phone("0701234567").as_deref(), Some("46701234567"));
         assert_eq!(normalize_phone("46701234567").as_deref(), Some("46701234567"));
         assert!(normalize_phone("+46 12").is_none());
+        assert!(normalize_phone("+44 7700 900123").is_none(), "fiction range is not in service");
+        assert_eq!(plausible_phone("+44 7700 900123").as_deref(), Some("447700900123"));
+        assert!(plausible_phone("12345").is_none());
         assert!(phone_se("070-123 45 67"));
         assert!(!phone_se("+46701234567"));
     }

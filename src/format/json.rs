@@ -32,6 +32,30 @@ pub fn sniff_object(v: &Value) -> Option<Format> {
     None
 }
 
+/// Decide from the keys in a JSON text that does not parse (cut by the sniff window, or a
+/// document spread over lines).
+pub fn sniff_partial(text: &str) -> Option<Format> {
+    let first_line = text.lines().next().unwrap_or("").trim();
+    if first_line == "{" || first_line.starts_with("{\"log\"") {
+        return text.contains("\"log\"").then_some(Format::Har);
+    }
+    let has = |k: &str| first_line.contains(k);
+    if has("\"event_type\"") {
+        Some(Format::Eve)
+    } else if has("\"url.full\"") || has("\"url.original\"") || has("\"url\":{\"full\"") || has("\"url\":{\"original\"") {
+        Some(Format::Ecs)
+    } else if has("\"id.orig_h\"") || has("\"uid\"") {
+        Some(Format::ZeekJson)
+    } else if ["\"request_uri\"", "\"request_method\"", "\"request\"", "\"request_body\"", "\"time_iso8601\"", "\"http_host\"", "\"remote_addr\"", "\"http_referer\""]
+        .iter()
+        .any(|k| has(k))
+    {
+        Some(Format::NginxJson)
+    } else {
+        None
+    }
+}
+
 pub fn parse(format: Format, line: &str) -> Result<Parsed, Skip> {
     let v: Value = serde_json::from_str(line).map_err(|e| {
         if e.to_string().contains("recursion limit") {

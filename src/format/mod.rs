@@ -143,9 +143,8 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
         let first = trimmed.lines().next().unwrap_or("");
         return match serde_json::from_str::<serde_json::Value>(first) {
             Ok(v) => json::sniff_object(&v),
-            // A JSON document spread over many lines is a HAR (or nothing we know).
-            Err(_) if trimmed.contains("\"log\"") => Some(Format::Har),
-            Err(_) => None,
+            // A first line longer than the sniffed head, or a document spread over many lines.
+            Err(_) => json::sniff_partial(trimmed),
         };
     }
     // Line formats: look at the first few non-empty lines and take the first one that fits.
@@ -227,6 +226,9 @@ mod tests {
             assert_eq!(sniff(head.as_bytes()), Some(*want), "{head}");
         }
         assert_eq!(sniff(b"hello world\n"), None);
+        // A JSON line cut by the sniff window is recognised from its keys.
+        assert_eq!(sniff(br#"{"time_iso8601":"2024","request_uri":"/tr/","request_body":"xxxxx"#), Some(Format::NginxJson));
+        assert_eq!(sniff(br#"{"timestamp":"x","event_type":"alert","http":{"url":"/a"#), Some(Format::Eve));
     }
 
     #[test]

@@ -270,11 +270,16 @@ impl<'a> Decoder<'a> {
         }
         let t = peeled.trim();
         if json_shaped(t) {
-            if let Ok(v) = serde_json::from_str::<Value>(t) {
-                chain.push(Step::Json);
-                self.json(&path, &v, chain, event, depth + 1, 0, false);
-                chain.truncate(mark);
-                return;
+            match serde_json::from_str::<Value>(t) {
+                Ok(v) => {
+                    chain.push(Step::Json);
+                    self.json(&path, &v, chain, event, depth + 1, 0, false);
+                    chain.truncate(mark);
+                    return;
+                }
+                // Deeper than the parser goes: kept as text, so the PII detectors still see it.
+                Err(e) if e.to_string().contains("recursion limit") => self.notes.nesting_exceeded = true,
+                Err(_) => {}
             }
         }
         if is_http_url(t) {
