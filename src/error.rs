@@ -26,7 +26,10 @@ pub enum ErrorKind {
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into() }
+        Error {
+            kind,
+            message: message.into(),
+        }
     }
     pub fn rules(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Rules, message)
@@ -125,6 +128,9 @@ pub struct Skip {
 
 impl Skip {
     pub fn new(reason: SkipReason, detail: impl Into<String>) -> Self {
-        Skip { reason, detail: detail.into() }
+        Skip {
+            reason,
+            detail: detail.into(),
+        }
     }
 }

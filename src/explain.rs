@@ -16,15 +16,24 @@ pub fn parse_input(text: &str, format: Option<Format>) -> Result<Request, String
     let t = text.trim_start_matches('\u{feff}').trim_start();
     let first = t.lines().next().unwrap_or("").trim();
     if first.starts_with("http://") || first.starts_with("https://") {
-        let mut req = Request { method: "GET".into(), ..Request::default() };
+        let mut req = Request {
+            method: "GET".into(),
+            ..Request::default()
+        };
         req.set_url(first);
         return Ok(req);
     }
     let parts: Vec<&str> = first.split(' ').collect();
-    if format.is_none() && parts.len() == 3 && parts[2].starts_with("HTTP/") && parts[0].bytes().all(|b| b.is_ascii_uppercase()) {
+    if format.is_none()
+        && parts.len() == 3
+        && parts[2].starts_with("HTTP/")
+        && parts[0].bytes().all(|b| b.is_ascii_uppercase())
+    {
         return parse_http(t);
     }
-    let format = format.or_else(|| sniff(t.as_bytes())).ok_or("input is not a URL, an HTTP request or a log line of a known format")?;
+    let format = format
+        .or_else(|| sniff(t.as_bytes()))
+        .ok_or("input is not a URL, an HTTP request or a log line of a known format")?;
     if format == Format::Har {
         return Err("explain takes one request; use `scan` for HAR files".into());
     }
@@ -33,7 +42,12 @@ pub fn parse_input(text: &str, format: Option<Format>) -> Result<Request, String
         match parser.parse(line) {
             Ok(Parsed::Request(r)) => return Ok(*r),
             Ok(Parsed::Ignored) => continue,
-            Err(skip) => return Err(format!("{format} line not understood: {} ({})", skip.detail, skip.reason)),
+            Err(skip) => {
+                return Err(format!(
+                    "{format} line not understood: {} ({})",
+                    skip.detail, skip.reason
+                ))
+            }
         }
     }
     Err("no request found in the input".into())
@@ -51,7 +65,10 @@ fn parse_http(text: &str) -> Result<Request, String> {
     let start = lines.next().unwrap_or("");
     let mut it = start.split(' ');
     let (method, target) = (it.next().unwrap_or("GET"), it.next().unwrap_or("/"));
-    let mut req = Request { method: method.to_string(), ..Request::default() };
+    let mut req = Request {
+        method: method.to_string(),
+        ..Request::default()
+    };
     let mut host = None;
     for line in lines {
         if let Some((name, value)) = line.split_once(':') {
@@ -94,17 +111,56 @@ pub fn why(f: &Finding) -> String {
 /// Render the decoded request with findings inline.
 pub fn render(engine: &Engine, req: &Request, redactor: &Redactor) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "request     {} {}://{}{}", req.method, if req.scheme == Some(crate::request::Scheme::Http) { "http" } else { "https" }, req.host, req.path());
+    let _ = writeln!(
+        out,
+        "request     {} {}://{}{}",
+        req.method,
+        if req.scheme == Some(crate::request::Scheme::Http) {
+            "http"
+        } else {
+            "https"
+        },
+        req.host,
+        req.path()
+    );
     let Some((beacon, findings)) = engine.inspect(req) else {
-        let _ = writeln!(out, "verdict     not a pixel hit: no vendor endpoint matches this host and path");
+        let _ = writeln!(
+            out,
+            "verdict     not a pixel hit: no vendor endpoint matches this host and path"
+        );
         return out;
     };
     let vendor = &engine.recognizer.vendors[beacon.vendor];
-    let _ = writeln!(out, "vendor      {} ({}, endpoint {})", vendor.name, vendor.pack, beacon.endpoint);
-    let _ = writeln!(out, "pixel id    {}", beacon.pixel_id.as_deref().unwrap_or("-"));
-    let events: Vec<&str> = beacon.events.iter().map(String::as_str).filter(|e| !e.is_empty()).collect();
-    let _ = writeln!(out, "event       {}", if events.is_empty() { "-".into() } else { events.join(", ") });
-    let _ = writeln!(out, "site        {}", beacon.site.as_deref().unwrap_or("unknown"));
+    let _ = writeln!(
+        out,
+        "vendor      {} ({}, endpoint {})",
+        vendor.name, vendor.pack, beacon.endpoint
+    );
+    let _ = writeln!(
+        out,
+        "pixel id    {}",
+        beacon.pixel_id.as_deref().unwrap_or("-")
+    );
+    let events: Vec<&str> = beacon
+        .events
+        .iter()
+        .map(String::as_str)
+        .filter(|e| !e.is_empty())
+        .collect();
+    let _ = writeln!(
+        out,
+        "event       {}",
+        if events.is_empty() {
+            "-".into()
+        } else {
+            events.join(", ")
+        }
+    );
+    let _ = writeln!(
+        out,
+        "site        {}",
+        beacon.site.as_deref().unwrap_or("unknown")
+    );
     let _ = writeln!(out, "consent     {}", consent_text(beacon.consent.as_ref()));
     // Every raw value a finding flagged, plus its encoded forms, is masked wherever it appears.
     let mut masks: Vec<(String, String)> = Vec::new();
@@ -139,24 +195,57 @@ pub fn render(engine: &Engine, req: &Request, redactor: &Redactor) -> String {
         }
     };
     let _ = writeln!(out, "\npayload ({} fields)", beacon.fields.len());
-    let width = beacon.fields.iter().map(|f| f.path.chars().count()).max().unwrap_or(0).min(40);
+    let width = beacon
+        .fields
+        .iter()
+        .map(|f| f.path.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(40);
     for f in &beacon.fields {
-        let nested = f.chain.iter().any(|s| matches!(s, Step::Json | Step::Url | Step::Items | Step::Base64));
+        let nested = f
+            .chain
+            .iter()
+            .any(|s| matches!(s, Step::Json | Step::Url | Step::Items | Step::Base64));
         let indent = if nested { "    " } else { "  " };
         let chain: Vec<&str> = f.chain.iter().map(|s| s.as_str()).collect();
-        let event = if beacon.events.len() > 1 { format!(" [event {}]", f.event) } else { String::new() };
-        let _ = writeln!(out, "{indent}{:<width$}  {}   ({}){event}", f.path, show(&f.value), chain.join(" → "));
-        for x in findings.iter().filter(|x| x.field == f.path && x.event == f.event) {
+        let event = if beacon.events.len() > 1 {
+            format!(" [event {}]", f.event)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "{indent}{:<width$}  {}   ({}){event}",
+            f.path,
+            show(&f.value),
+            chain.join(" → ")
+        );
+        for x in findings
+            .iter()
+            .filter(|x| x.field == f.path && x.event == f.event)
+        {
             let (evidence, _) = redactor.evidence(x);
             let fp = redactor.fingerprint(&x.kind, x.norm.expose());
-            let _ = writeln!(out, "{indent}  ⚠ {}/{} [{}] {}  evidence {}  {}", x.class, x.kind, x.severity, x.detector, evidence, fp);
+            let _ = writeln!(
+                out,
+                "{indent}  ⚠ {}/{} [{}] {}  evidence {}  {}",
+                x.class, x.kind, x.severity, x.detector, evidence, fp
+            );
             let _ = writeln!(out, "{indent}    {}", why(x));
         }
     }
-    let beacon_level: Vec<&Finding> = findings.iter().filter(|x| !beacon.fields.iter().any(|f| f.path == x.field)).collect();
+    let beacon_level: Vec<&Finding> = findings
+        .iter()
+        .filter(|x| !beacon.fields.iter().any(|f| f.path == x.field))
+        .collect();
     for x in &beacon_level {
         let (evidence, _) = redactor.evidence(x);
-        let _ = writeln!(out, "  ⚠ {}/{} [{}] {}  {}", x.class, x.kind, x.severity, x.detector, evidence);
+        let _ = writeln!(
+            out,
+            "  ⚠ {}/{} [{}] {}  {}",
+            x.class, x.kind, x.severity, x.detector, evidence
+        );
         let _ = writeln!(out, "    {}", why(x));
     }
     let mut counts = std::collections::BTreeMap::new();
@@ -167,16 +256,25 @@ pub fn render(engine: &Engine, req: &Request, redactor: &Redactor) -> String {
     let _ = writeln!(
         out,
         "\nverdict     {}",
-        if findings.is_empty() { "pixel hit, nothing personal found".into() } else { format!("{} findings ({})", findings.len(), summary.join(", ")) }
+        if findings.is_empty() {
+            "pixel hit, nothing personal found".into()
+        } else {
+            format!("{} findings ({})", findings.len(), summary.join(", "))
+        }
     );
     if beacon.notes.body_truncated {
-        let _ = writeln!(out, "note        the body was cut (by the log or max_body_bytes); more may have been sent");
+        let _ = writeln!(
+            out,
+            "note        the body was cut (by the log or max_body_bytes); more may have been sent"
+        );
     }
     out
 }
 
 fn consent_text(c: Option<&Consent>) -> String {
-    let Some(c) = c else { return "none carried on the wire".into() };
+    let Some(c) = c else {
+        return "none carried on the wire".into();
+    };
     let s = |x: Signal| match x {
         Signal::Granted => "granted",
         Signal::Denied => "denied",

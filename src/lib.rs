@@ -7,17 +7,17 @@
 //! - [`request`]: the normalised egress [`request::Request`] and where it came from.
 //! - [`format`]: framing and parsing of log formats into requests.
 //! - [`limits`], [`error`]: bounds on untrusted input; start-up errors and per-record skips.
+pub mod detect;
 pub mod error;
+pub mod explain;
 pub mod format;
 pub mod limits;
-pub mod request;
-pub mod detect;
-pub mod pixel;
-pub mod rules;
 pub mod pipeline;
+pub mod pixel;
 pub mod redact;
-pub mod summary;
+pub mod request;
+pub mod rules;
+pub mod ruletest;
 pub mod scan;
 pub mod source;
-pub mod explain;
-pub mod ruletest;
+pub mod summary;

@@ -15,7 +15,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "pixelwarden", version, about = "Finds personal data that tracking pixels carry out of your HTTP egress")]
+#[command(
+    name = "pixelwarden",
+    version,
+    about = "Finds personal data that tracking pixels carry out of your HTTP egress"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -169,7 +173,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PIXELWARDEN_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_from_env("PIXELWARDEN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_target(false)
         .with_ansi(io::stderr().is_terminal())
@@ -179,8 +184,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => cmd_scan(args),
         Command::Explain(args) => cmd_explain(args),
-        Command::Rules { command: RulesCommand::Test(args) } => cmd_rules_test(args),
-        Command::Rules { command: RulesCommand::List(args) } => cmd_rules_list(args),
+        Command::Rules {
+            command: RulesCommand::Test(args),
+        } => cmd_rules_test(args),
+        Command::Rules {
+            command: RulesCommand::List(args),
+        } => cmd_rules_list(args),
     };
     match result {
         Ok(code) => code,
@@ -209,7 +218,11 @@ fn redactor(key_file: Option<&PathBuf>, reveal: bool) -> Result<Redactor> {
 fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     let engine = engine(&args.engine)?;
     let redactor = redactor(args.fingerprint_key_file.as_ref(), args.reveal)?;
-    let (inputs, missing) = if args.sample { (source::samples(), Vec::new()) } else { source::expand(&args.paths) };
+    let (inputs, missing) = if args.sample {
+        (source::samples(), Vec::new())
+    } else {
+        source::expand(&args.paths)
+    };
     for (path, e) in &missing {
         eprintln!("pixelwarden: {}: {e}", path.display());
     }
@@ -217,13 +230,19 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         anyhow::bail!("nothing to scan");
     }
     let out: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("{}: cannot create", p.display()))?),
+        Some(p) => Box::new(
+            std::fs::File::create(p).with_context(|| format!("{}: cannot create", p.display()))?,
+        ),
         None => Box::new(io::stdout().lock()),
     };
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let mut scanner = Scanner::new(&engine, redactor);
     scanner.prefilter = !args.no_prefilter;
-    let opts = ScanOptions { format: args.format, progress: !args.no_progress, ..ScanOptions::default() };
+    let opts = ScanOptions {
+        format: args.format,
+        progress: !args.no_progress,
+        ..ScanOptions::default()
+    };
     let started = std::time::Instant::now();
     let mut sink = |r: &pixelwarden::redact::FindingRecord| -> io::Result<()> {
         serde_json::to_writer(&mut out, r)?;
@@ -249,7 +268,8 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
             "skipped": stats.skipped.iter().map(|(r, n)| (r.to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
             "file_errors": outcome.file_errors.iter().map(|(f, s)| serde_json::json!({"file": f, "reason": s.reason.as_str(), "detail": s.detail})).collect::<Vec<_>>(),
         });
-        std::fs::write(path, serde_json::to_vec_pretty(&json)?).with_context(|| format!("{}: cannot write", path.display()))?;
+        std::fs::write(path, serde_json::to_vec_pretty(&json)?)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     if !args.no_summary {
         let mut err = io::stderr().lock();
@@ -260,7 +280,11 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         } else {
             let _ = write!(err, "{}", outcome.summary.render());
         }
-        let formats: Vec<String> = s.records_by_format.iter().map(|(f, n)| format!("{f} {n}")).collect();
+        let formats: Vec<String> = s
+            .records_by_format
+            .iter()
+            .map(|(f, n)| format!("{f} {n}"))
+            .collect();
         let _ = writeln!(
             err,
             "\n{} files, {} records ({}), {} bytes read in {:.2}s",
@@ -270,32 +294,79 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
             s.bytes,
             elapsed.as_secs_f64()
         );
-        let vendors: Vec<String> = s.beacons_by_vendor.iter().map(|(v, n)| format!("{v} {n}")).collect();
+        let vendors: Vec<String> = s
+            .beacons_by_vendor
+            .iter()
+            .map(|(v, n)| format!("{v} {n}"))
+            .collect();
         let _ = writeln!(
             err,
             "pixel hits: {} ({}){}",
             s.beacons(),
-            if vendors.is_empty() { "none".into() } else { vendors.join(", ") },
-            if s.twins > 0 { format!(", {} privacy-sandbox twins counted once", s.twins) } else { String::new() }
+            if vendors.is_empty() {
+                "none".into()
+            } else {
+                vendors.join(", ")
+            },
+            if s.twins > 0 {
+                format!(", {} privacy-sandbox twins counted once", s.twins)
+            } else {
+                String::new()
+            }
         );
-        let classes: Vec<String> = s.findings_by_class.iter().map(|(c, n)| format!("{c} {n}")).collect();
-        let _ = writeln!(err, "findings: {} ({})", s.findings(), if classes.is_empty() { "none".into() } else { classes.join(", ") });
+        let classes: Vec<String> = s
+            .findings_by_class
+            .iter()
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect();
+        let _ = writeln!(
+            err,
+            "findings: {} ({})",
+            s.findings(),
+            if classes.is_empty() {
+                "none".into()
+            } else {
+                classes.join(", ")
+            }
+        );
         if s.skipped_total() > 0 {
             let reasons: Vec<String> = s.skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
-            let _ = writeln!(err, "skipped: {} ({})", s.skipped_total(), reasons.join(", "));
+            let _ = writeln!(
+                err,
+                "skipped: {} ({})",
+                s.skipped_total(),
+                reasons.join(", ")
+            );
         }
         if !outcome.unrecognised.is_empty() {
-            let _ = writeln!(err, "not scanned (format not recognised, see --format): {}", outcome.unrecognised.join(", "));
+            let _ = writeln!(
+                err,
+                "not scanned (format not recognised, see --format): {}",
+                outcome.unrecognised.join(", ")
+            );
         }
         for (file, skip) in &outcome.file_errors {
-            let _ = writeln!(err, "file stopped early: {file}: {} ({})", skip.detail, skip.reason);
+            let _ = writeln!(
+                err,
+                "file stopped early: {file}: {} ({})",
+                skip.detail, skip.reason
+            );
         }
         if s.decode_truncated + s.decode_limited > 0 {
-            let _ = writeln!(err, "payloads cut by limits: {} truncated bodies, {} hit decode limits", s.decode_truncated, s.decode_limited);
+            let _ = writeln!(
+                err,
+                "payloads cut by limits: {} truncated bodies, {} hit decode limits",
+                s.decode_truncated, s.decode_limited
+            );
         }
     }
-    let failed = matches!((args.fail_on, outcome.max_severity), (Some(bar), Some(max)) if max >= bar);
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let failed =
+        matches!((args.fail_on, outcome.max_severity), (Some(bar), Some(max)) if max >= bar);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn cmd_explain(args: ExplainArgs) -> Result<ExitCode> {
@@ -303,12 +374,16 @@ fn cmd_explain(args: ExplainArgs) -> Result<ExitCode> {
     let redactor = redactor(args.fingerprint_key_file.as_ref(), args.reveal)?;
     let text = if args.input == "-" {
         let mut buf = Vec::new();
-        io::stdin().lock().take(engine.limits.max_record_bytes).read_to_end(&mut buf)?;
+        io::stdin()
+            .lock()
+            .take(engine.limits.max_record_bytes)
+            .read_to_end(&mut buf)?;
         String::from_utf8_lossy(&buf).into_owned()
     } else {
         args.input.clone()
     };
-    let mut req = pixelwarden::explain::parse_input(&text, args.format).map_err(|e| anyhow::anyhow!(e))?;
+    let mut req =
+        pixelwarden::explain::parse_input(&text, args.format).map_err(|e| anyhow::anyhow!(e))?;
     if let Some(body) = args.body {
         req.body = Some(body.into_bytes());
         if args.method.is_none() {
@@ -335,20 +410,38 @@ fn cmd_rules_test(args: EngineArgs) -> Result<ExitCode> {
     let mut passed = 0;
     for r in &results {
         let total = r.passed + r.failures.len();
-        println!("{:<32} {:>4}/{:<4} {}", r.pack, r.passed, total, if r.failures.is_empty() { "ok" } else { "FAILED" });
+        println!(
+            "{:<32} {:>4}/{:<4} {}",
+            r.pack,
+            r.passed,
+            total,
+            if r.failures.is_empty() {
+                "ok"
+            } else {
+                "FAILED"
+            }
+        );
         for f in &r.failures {
             println!("    {}: {f}", r.source);
         }
         failed += r.failures.len();
         passed += r.passed;
     }
-    let no_examples: Vec<&str> = results.iter().filter(|r| r.passed + r.failures.len() == 0).map(|r| r.pack.as_str()).collect();
+    let no_examples: Vec<&str> = results
+        .iter()
+        .filter(|r| r.passed + r.failures.len() == 0)
+        .map(|r| r.pack.as_str())
+        .collect();
     println!("\n{passed} passed, {failed} failed");
     if !no_examples.is_empty() {
         println!("packs without examples: {}", no_examples.join(", "));
         return Ok(ExitCode::from(1));
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn cmd_rules_list(args: EngineArgs) -> Result<ExitCode> {
@@ -356,7 +449,14 @@ fn cmd_rules_list(args: EngineArgs) -> Result<ExitCode> {
     let mut out = io::stdout().lock();
     writeln!(out, "packs:")?;
     for p in &engine.packs {
-        writeln!(out, "  {:<32} {:<12} {} examples  {}", p.pack.id, p.pack.status, p.examples.len(), p.source)?;
+        writeln!(
+            out,
+            "  {:<32} {:<12} {} examples  {}",
+            p.pack.id,
+            p.pack.status,
+            p.examples.len(),
+            p.source
+        )?;
     }
     writeln!(out, "endpoints:")?;
     for (vendor, ep) in &engine.recognizer.endpoint_ids {
@@ -368,10 +468,18 @@ fn cmd_rules_list(args: EngineArgs) -> Result<ExitCode> {
     }
     writeln!(out, "vocabularies:")?;
     for v in &engine.detectors.vocabs {
-        writeln!(out, "  {:<32} {}/{}  {} terms", v.id, v.class, v.kind, v.term_count)?;
+        writeln!(
+            out,
+            "  {:<32} {}/{}  {} terms",
+            v.id, v.class, v.kind, v.term_count
+        )?;
     }
     if io::stdout().is_terminal() {
-        writeln!(out, "placeholder values: {}", engine.detectors.placeholders.len())?;
+        writeln!(
+            out,
+            "placeholder values: {}",
+            engine.detectors.placeholders.len()
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

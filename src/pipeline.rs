@@ -138,11 +138,22 @@ pub struct Scanner<'e> {
 
 impl<'e> Scanner<'e> {
     pub fn new(engine: &'e Engine, redactor: Redactor) -> Self {
-        Scanner { engine, redactor, stats: Stats::default(), prefilter: true, twins: TwinCache::default() }
+        Scanner {
+            engine,
+            redactor,
+            stats: Stats::default(),
+            prefilter: true,
+            twins: TwinCache::default(),
+        }
     }
 
     /// One line of a line-oriented stream.
-    pub fn line(&mut self, parser: &mut LineParser, raw: &[u8], origin: &Origin) -> Result<Vec<FindingRecord>, Skip> {
+    pub fn line(
+        &mut self,
+        parser: &mut LineParser,
+        raw: &[u8],
+        origin: &Origin,
+    ) -> Result<Vec<FindingRecord>, Skip> {
         let format = parser.format();
         self.stats.records += 1;
         *self.stats.records_by_format.entry(format).or_default() += 1;
@@ -173,9 +184,16 @@ impl<'e> Scanner<'e> {
     }
 
     /// A request that is already parsed (HAR entries, Kafka records, `explain`).
-    pub fn request(&mut self, req: &Request, origin: &Origin, format: Format) -> Vec<FindingRecord> {
+    pub fn request(
+        &mut self,
+        req: &Request,
+        origin: &Origin,
+        format: Format,
+    ) -> Vec<FindingRecord> {
         self.stats.requests += 1;
-        let Some((beacon, findings)) = self.engine.inspect(req) else { return Vec::new() };
+        let Some((beacon, findings)) = self.engine.inspect(req) else {
+            return Vec::new();
+        };
         let vendor = &self.engine.recognizer.vendors[beacon.vendor];
         if let Some((group, key)) = &beacon.twin {
             if self.twins.is_twin(group, key, &beacon.endpoint) {
@@ -183,12 +201,23 @@ impl<'e> Scanner<'e> {
                 return Vec::new();
             }
         }
-        *self.stats.beacons_by_vendor.entry(vendor.id.to_string()).or_default() += 1;
-        *self.stats.beacons_by_endpoint.entry(beacon.endpoint.to_string()).or_default() += 1;
+        *self
+            .stats
+            .beacons_by_vendor
+            .entry(vendor.id.to_string())
+            .or_default() += 1;
+        *self
+            .stats
+            .beacons_by_endpoint
+            .entry(beacon.endpoint.to_string())
+            .or_default() += 1;
         if beacon.notes.body_truncated {
             self.stats.decode_truncated += 1;
         }
-        if beacon.notes.depth_exceeded || beacon.notes.nesting_exceeded || beacon.notes.too_many_fields {
+        if beacon.notes.depth_exceeded
+            || beacon.notes.nesting_exceeded
+            || beacon.notes.too_many_fields
+        {
             self.stats.decode_limited += 1;
         }
         findings
@@ -233,7 +262,10 @@ mod tests {
         let q = "id=1&ev=Lead&ts=1709539200000&udff[em]=7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6";
         let tr = format!("1709539200.000 1 10.0.0.1 TCP_MISS/200 1 GET https://www.facebook.com/tr/?{q} - HIER_DIRECT/x image/gif");
         let twin = format!("1709539200.001 1 10.0.0.1 TCP_MISS/200 1 GET https://www.facebook.com/privacy_sandbox/pixel/register/trigger/?{q} - HIER_DIRECT/x -");
-        let o = Origin::Line { path: "t".into(), line: 1 };
+        let o = Origin::Line {
+            path: "t".into(),
+            line: 1,
+        };
         assert_eq!(s.line(&mut p, tr.as_bytes(), &o).unwrap().len(), 1);
         assert_eq!(s.line(&mut p, twin.as_bytes(), &o).unwrap().len(), 0);
         assert_eq!(s.stats.twins, 1);
@@ -246,8 +278,14 @@ mod tests {
         let e = engine();
         let mut s = Scanner::new(&e, Redactor::new([0; 32], false));
         let mut p = LineParser::new(Format::Squid);
-        let o = Origin::Line { path: "t".into(), line: 1 };
-        assert!(s.line(&mut p, b"garbage that is not squid", &o).unwrap().is_empty());
+        let o = Origin::Line {
+            path: "t".into(),
+            line: 1,
+        };
+        assert!(s
+            .line(&mut p, b"garbage that is not squid", &o)
+            .unwrap()
+            .is_empty());
         assert_eq!(s.stats.candidates, 0);
         s.prefilter = false;
         assert!(s.line(&mut p, b"garbage that is not squid", &o).is_err());

@@ -78,7 +78,9 @@ pub struct Redactor {
 
 impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Redactor").field("reveal", &self.reveal).finish_non_exhaustive()
+        f.debug_struct("Redactor")
+            .field("reveal", &self.reveal)
+            .finish_non_exhaustive()
     }
 }
 
@@ -114,18 +116,30 @@ impl Redactor {
         let (evidence, revealed) = self.evidence(f);
         FindingRecord {
             schema: SCHEMA,
-            ts: cx.ts.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true)),
+            ts: cx
+                .ts
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true)),
             source: cx.origin.clone(),
             format: cx.format,
             site: cx.site.map(str::to_string),
             vendor: cx.vendor.clone(),
             endpoint: cx.endpoint.clone(),
-            pixel_id: cx.pixel_id.map(|p| if p.contains('@') { "…".to_string() } else { p.chars().take(100).collect() }),
+            pixel_id: cx.pixel_id.map(|p| {
+                if p.contains('@') {
+                    "…".to_string()
+                } else {
+                    p.chars().take(100).collect()
+                }
+            }),
             event: cx.event.map(safe_label),
             class: f.class,
             kind: f.kind.clone(),
             detector: f.detector.clone(),
-            field: if self.reveal { f.field.clone() } else { safe_label(&f.field) },
+            field: if self.reveal {
+                f.field.clone()
+            } else {
+                safe_label(&f.field)
+            },
             decode: f.chain.clone(),
             evidence,
             revealed,
@@ -143,7 +157,11 @@ pub fn mask(class: Class, kind: &str, raw: &str, algorithm: Option<&str>) -> Str
     match class {
         Class::HashedPii => {
             let head: String = raw.trim().chars().take(6).collect();
-            format!("{head}… ({}, {} chars)", algorithm.unwrap_or("hash"), raw.trim().chars().count())
+            format!(
+                "{head}… ({}, {} chars)",
+                algorithm.unwrap_or("hash"),
+                raw.trim().chars().count()
+            )
         }
         Class::Secret => format!("[redacted {kind}, {} chars]", raw.chars().count()),
         Class::Sensitive => {
@@ -170,7 +188,9 @@ pub fn mask(class: Class, kind: &str, raw: &str, algorithm: Option<&str>) -> Str
 }
 
 fn mask_email(raw: &str) -> String {
-    let Some((local, domain)) = raw.rsplit_once('@') else { return "***".into() };
+    let Some((local, domain)) = raw.rsplit_once('@') else {
+        return "***".into();
+    };
     let l: String = local.chars().take(1).collect();
     let (host, tld) = domain.rsplit_once('.').unwrap_or((domain, ""));
     let h: String = host.chars().take(1).collect();
@@ -227,7 +247,8 @@ pub fn safe_label(text: &str) -> String {
                 (0, best)
             }
         });
-        if segment.contains('@') || (long_digits.1 >= 9 && segment.chars().any(|c| !c.is_ascii_digit()))
+        if segment.contains('@')
+            || (long_digits.1 >= 9 && segment.chars().any(|c| !c.is_ascii_digit()))
             || long_digits.1 >= 10
         {
             out.push('…');
@@ -256,7 +277,8 @@ pub fn default_key_path() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("XDG_STATE_HOME") {
         return Some(PathBuf::from(dir).join("pixelwarden/fingerprint.key"));
     }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/pixelwarden/fingerprint.key"))
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".local/state/pixelwarden/fingerprint.key"))
 }
 
 /// The fingerprint key: from `PIXELWARDEN_FINGERPRINT_KEY` (64 hex digits, or any text, which
@@ -277,16 +299,29 @@ pub fn load_key(path: Option<&Path>) -> Result<([u8; 32], Option<PathBuf>), crat
         Ok(text) => Ok((key_from_text(text.trim()), None)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut key = [0u8; 32];
-            getrandom::fill(&mut key).map_err(|e| Error::new(ErrorKind::Io, format!("cannot generate a key: {e}")))?;
+            getrandom::fill(&mut key)
+                .map_err(|e| Error::new(ErrorKind::Io, format!("cannot generate a key: {e}")))?;
             let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| Error::new(ErrorKind::Io, format!("{}: cannot create: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Io,
+                        format!("{}: cannot create: {e}", dir.display()),
+                    )
+                })?;
             }
-            write_private(&path, &hex).map_err(|e| Error::new(ErrorKind::Io, format!("{}: cannot write key: {e}", path.display())))?;
+            write_private(&path, &hex).map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("{}: cannot write key: {e}", path.display()),
+                )
+            })?;
             Ok((key, Some(path)))
         }
-        Err(e) => Err(Error::new(ErrorKind::Io, format!("{}: cannot read key: {e}", path.display()))),
+        Err(e) => Err(Error::new(
+            ErrorKind::Io,
+            format!("{}: cannot read key: {e}", path.display()),
+        )),
     }
 }
 
@@ -324,14 +359,34 @@ mod tests {
 
     #[test]
     fn masks() {
-        assert_eq!(mask(Class::Pii, "email", "anna.svensson@example.se", None), "a***@e***.se");
-        assert_eq!(mask(Class::Pii, "phone", "+46 70-123 45 67", None), "+46 **-*** ** 67");
-        assert_eq!(mask(Class::Pii, "national_id", "811218-9876", None), "******-****");
-        assert_eq!(mask(Class::Pii, "ip_address", "203.0.113.7", None), "203.0.*.*");
+        assert_eq!(
+            mask(Class::Pii, "email", "anna.svensson@example.se", None),
+            "a***@e***.se"
+        );
+        assert_eq!(
+            mask(Class::Pii, "phone", "+46 70-123 45 67", None),
+            "+46 **-*** ** 67"
+        );
+        assert_eq!(
+            mask(Class::Pii, "national_id", "811218-9876", None),
+            "******-****"
+        );
+        assert_eq!(
+            mask(Class::Pii, "ip_address", "203.0.113.7", None),
+            "203.0.*.*"
+        );
         assert_eq!(mask(Class::Pii, "name", "anna", None), "a*** (4 chars)");
-        let h = mask(Class::HashedPii, "email", "7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6", Some("sha256"));
+        let h = mask(
+            Class::HashedPii,
+            "email",
+            "7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6",
+            Some("sha256"),
+        );
         assert_eq!(h, "7ad5bc… (sha256, 64 chars)");
-        assert_eq!(mask(Class::Secret, "access_token", "EAAGsecret", None), "[redacted access_token, 10 chars]");
+        assert_eq!(
+            mask(Class::Secret, "access_token", "EAAGsecret", None),
+            "[redacted access_token, 10 chars]"
+        );
     }
 
     #[test]

@@ -138,7 +138,11 @@ pub enum Origin {
     /// An entry of a HAR file (0-based, as in `log.entries[N]`).
     Entry { path: Arc<str>, entry: u64 },
     /// A Kafka message.
-    Kafka { topic: Arc<str>, partition: i32, offset: i64 },
+    Kafka {
+        topic: Arc<str>,
+        partition: i32,
+        offset: i64,
+    },
 }
 
 impl Origin {
@@ -146,7 +150,11 @@ impl Origin {
         match self {
             Origin::Line { path, line } => format!("{path}:{line}"),
             Origin::Entry { path, entry } => format!("{path}#entry{entry}"),
-            Origin::Kafka { topic, partition, offset } => format!("{topic}/{partition}@{offset}"),
+            Origin::Kafka {
+                topic,
+                partition,
+                offset,
+            } => format!("{topic}/{partition}@{offset}"),
         }
     }
 }
@@ -170,7 +178,11 @@ pub fn parse_iso(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Some(dt.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+    ] {
         if let Ok(dt) = DateTime::parse_from_str(t, fmt) {
             return Some(dt.with_timezone(&Utc));
         }
@@ -192,7 +204,9 @@ pub fn parse_clf_time(text: &str) -> Option<DateTime<Utc>> {
 
 /// Any timestamp: epoch number or ISO text.
 pub fn parse_any_time(text: &str) -> Option<DateTime<Utc>> {
-    parse_iso(text).or_else(|| parse_epoch(text)).or_else(|| parse_clf_time(text))
+    parse_iso(text)
+        .or_else(|| parse_epoch(text))
+        .or_else(|| parse_clf_time(text))
 }
 
 #[cfg(test)]
@@ -219,12 +233,20 @@ mod tests {
 
     #[test]
     fn timestamps_of_every_shape() {
-        assert_eq!(parse_epoch("1591367999.512593").unwrap().timestamp(), 1591367999);
-        assert_eq!(parse_epoch("1686170368751").unwrap().timestamp(), 1686170368);
+        assert_eq!(
+            parse_epoch("1591367999.512593").unwrap().timestamp(),
+            1591367999
+        );
+        assert_eq!(
+            parse_epoch("1686170368751").unwrap().timestamp(),
+            1686170368
+        );
         assert!(parse_iso("2024-03-04T08:00:00.000000+0000").is_some());
         assert!(parse_iso("2025-04-28T15:23:24.940Z").is_some());
         assert_eq!(
-            parse_clf_time("25/Oct/2016:14:49:34 +0200").unwrap().to_rfc3339(),
+            parse_clf_time("25/Oct/2016:14:49:34 +0200")
+                .unwrap()
+                .to_rfc3339(),
             "2016-10-25T12:49:34+00:00"
         );
         assert!(parse_any_time("not a time").is_none());
@@ -232,7 +254,10 @@ mod tests {
 
     #[test]
     fn url_host_ignores_port_and_userinfo() {
-        assert_eq!(url_host("https://u:p@Shop.Example.se:8443/x").as_deref(), Some("shop.example.se"));
+        assert_eq!(
+            url_host("https://u:p@Shop.Example.se:8443/x").as_deref(),
+            Some("shop.example.se")
+        );
         assert_eq!(url_host("/relative"), None);
     }
 }

@@ -282,11 +282,16 @@ pub fn load(extra_dirs: &[impl AsRef<Path>]) -> Result<Vec<PackSpec>, Error> {
             .sort_by_file_name()
             .into_iter()
             .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "toml"))
+            .filter(|e| {
+                e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "toml")
+            })
             .map(|e| e.into_path())
             .collect();
         if files.is_empty() && !dir.is_file() {
-            return Err(Error::config(format!("--detectors {}: no *.toml rule packs found", dir.display())));
+            return Err(Error::config(format!(
+                "--detectors {}: no *.toml rule packs found",
+                dir.display()
+            )));
         }
         if dir.is_file() {
             files.push(dir.to_path_buf());
@@ -297,18 +302,27 @@ pub fn load(extra_dirs: &[impl AsRef<Path>]) -> Result<Vec<PackSpec>, Error> {
             add(parse(&text, &file.display().to_string())?);
         }
     }
-    Ok(order.into_iter().filter_map(|id| by_id.remove(&id)).collect())
+    Ok(order
+        .into_iter()
+        .filter_map(|id| by_id.remove(&id))
+        .collect())
 }
 
 /// Parse one pack file.
 pub fn parse(text: &str, source: &str) -> Result<PackSpec, Error> {
-    let mut spec: PackSpec =
-        toml::from_str(text).map_err(|e| Error::rules(format!("{source}: {}", e.to_string().trim_end())))?;
+    let mut spec: PackSpec = toml::from_str(text)
+        .map_err(|e| Error::rules(format!("{source}: {}", e.to_string().trim_end())))?;
     spec.source = source.to_string();
     if !is_kebab(&spec.pack.id) {
-        return Err(Error::rules(format!("{source}: pack id `{}` is not kebab-case", spec.pack.id)));
+        return Err(Error::rules(format!(
+            "{source}: pack id `{}` is not kebab-case",
+            spec.pack.id
+        )));
     }
-    if !matches!(spec.pack.status.as_str(), "experimental" | "stable" | "deprecated") {
+    if !matches!(
+        spec.pack.status.as_str(),
+        "experimental" | "stable" | "deprecated"
+    ) {
         return Err(Error::rules(format!(
             "{source}: pack `{}`: status `{}` is not experimental, stable or deprecated",
             spec.pack.id, spec.pack.status
@@ -319,7 +333,9 @@ pub fn parse(text: &str, source: &str) -> Result<PackSpec, Error> {
 
 pub fn is_kebab(id: &str) -> bool {
     !id.is_empty()
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
         && !id.ends_with('-')
 }
@@ -358,9 +374,15 @@ mod tests {
     #[test]
     fn broken_packs_name_file_and_reason() {
         let e = parse("[pack]\nid = \"Bad Id\"\n", "x.toml").unwrap_err();
-        assert!(e.to_string().contains("x.toml") && e.to_string().contains("kebab"), "{e}");
+        assert!(
+            e.to_string().contains("x.toml") && e.to_string().contains("kebab"),
+            "{e}"
+        );
         let e = parse("[pack]\nid = \"ok\"\nbogus = 1\n", "y.toml").unwrap_err();
-        assert!(e.to_string().contains("y.toml") && e.to_string().contains("bogus"), "{e}");
+        assert!(
+            e.to_string().contains("y.toml") && e.to_string().contains("bogus"),
+            "{e}"
+        );
     }
 
     #[test]

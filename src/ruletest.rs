@@ -21,9 +21,17 @@ pub fn run(engine: &Engine) -> Vec<PackResult> {
 }
 
 fn run_pack(engine: &Engine, pack: &PackSpec) -> PackResult {
-    let mut result = PackResult { pack: pack.pack.id.clone(), source: pack.source.clone(), ..PackResult::default() };
+    let mut result = PackResult {
+        pack: pack.pack.id.clone(),
+        source: pack.source.clone(),
+        ..PackResult::default()
+    };
     for (i, ex) in pack.examples.iter().enumerate() {
-        let name = if ex.name.is_empty() { format!("example {}", i + 1) } else { ex.name.clone() };
+        let name = if ex.name.is_empty() {
+            format!("example {}", i + 1)
+        } else {
+            ex.name.clone()
+        };
         match check(engine, pack, ex) {
             Ok(()) => result.passed += 1,
             Err(why) => result.failures.push(format!("{name}: {why}")),
@@ -35,7 +43,10 @@ fn run_pack(engine: &Engine, pack: &PackSpec) -> PackResult {
 /// A request line `METHOD URL` plus body into a request.
 pub fn example_request(ex: &ExampleSpec, line: &str) -> Result<Request, String> {
     let (method, url) = line.split_once(' ').ok_or("request must be `METHOD URL`")?;
-    let mut req = Request { method: method.to_string(), ..Request::default() };
+    let mut req = Request {
+        method: method.to_string(),
+        ..Request::default()
+    };
     if !req.set_url(url) {
         return Err(format!("`{url}` is not an absolute URL"));
     }
@@ -55,7 +66,10 @@ fn produced(engine: &Engine, req: &Request) -> Result<Option<Vec<Finding>>, Stri
 }
 
 fn labels(findings: &[Finding]) -> BTreeSet<String> {
-    findings.iter().map(|f| format!("{}/{}", f.class, f.kind)).collect()
+    findings
+        .iter()
+        .map(|f| format!("{}/{}", f.class, f.kind))
+        .collect()
 }
 
 fn check(engine: &Engine, pack: &PackSpec, ex: &ExampleSpec) -> Result<(), String> {
@@ -70,34 +84,50 @@ fn check(engine: &Engine, pack: &PackSpec, ex: &ExampleSpec) -> Result<(), Strin
             (Some(findings), true) => compare(&labels(&findings), ex),
         };
     }
-    let text = ex.text.as_deref().ok_or("an example needs `request` or `text`")?;
+    let text = ex
+        .text
+        .as_deref()
+        .ok_or("an example needs `request` or `text`")?;
     if !pack.terms.is_empty() {
         // Vocabulary: the text as a product name in a Meta hit.
         let field = ex.field.as_deref().unwrap_or("cd[content_name]");
         let findings = run_text(engine, field, text)?;
-        let hit = findings.iter().any(|f| *f.detector == *pack.pack.id && f.class == Class::Sensitive);
+        let hit = findings
+            .iter()
+            .any(|f| *f.detector == *pack.pack.id && f.class == Class::Sensitive);
         let want = ex.matches.ok_or("vocabulary examples need `matches`")?;
         return if hit == want {
             Ok(())
         } else if want {
             Err(format!("`{text}` should match but does not"))
         } else {
-            let term = findings.iter().find(|f| *f.detector == *pack.pack.id).map(|f| f.value.expose().to_string()).unwrap_or_default();
-            Err(format!("`{text}` should not match but matches (in `{term}`)"))
+            let term = findings
+                .iter()
+                .find(|f| *f.detector == *pack.pack.id)
+                .map(|f| f.value.expose().to_string())
+                .unwrap_or_default();
+            Err(format!(
+                "`{text}` should not match but matches (in `{term}`)"
+            ))
         };
     }
     let field = ex.field.as_deref().unwrap_or("cd[note]");
     let findings = run_text(engine, field, text)?;
     // Only identity, PII and hashed classes are the business of PII/placeholder packs.
-    let got: BTreeSet<String> =
-        labels(&findings).into_iter().filter(|l| l.starts_with("pii/") || l.starts_with("hashed_pii/")).collect();
+    let got: BTreeSet<String> = labels(&findings)
+        .into_iter()
+        .filter(|l| l.starts_with("pii/") || l.starts_with("hashed_pii/"))
+        .collect();
     compare(&got, ex)
 }
 
 fn run_text(engine: &Engine, field: &str, text: &str) -> Result<Vec<Finding>, String> {
     let value: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
     let url = format!("https://www.facebook.com/tr/?id=1&ev=Test&{field}={value}");
-    let mut req = Request { method: "GET".into(), ..Request::default() };
+    let mut req = Request {
+        method: "GET".into(),
+        ..Request::default()
+    };
     req.set_url(&url);
     produced(engine, &req)?.ok_or_else(|| "the test carrier request was not recognised".to_string())
 }

@@ -28,7 +28,11 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { format: None, progress: false, skip_notes_per_file: 5 }
+        ScanOptions {
+            format: None,
+            progress: false,
+            skip_notes_per_file: 5,
+        }
     }
 }
 
@@ -61,8 +65,22 @@ pub fn scan(
     for input in inputs {
         let label = input.label();
         scanner.stats.files += 1;
-        let mut file = FileScan { label: label.clone(), notes_left: opts.skip_notes_per_file, skipped_quietly: 0 };
-        let result = scan_one(input, scanner, opts, &mut outcome, &mut file, &read, &progress, started, sink);
+        let mut file = FileScan {
+            label: label.clone(),
+            notes_left: opts.skip_notes_per_file,
+            skipped_quietly: 0,
+        };
+        let result = scan_one(
+            input,
+            scanner,
+            opts,
+            &mut outcome,
+            &mut file,
+            &read,
+            &progress,
+            started,
+            sink,
+        );
         match result {
             Ok(format) => outcome.formats.push((label.to_string(), format)),
             Err(FileError::Sink(e)) => return Err(SinkError(e)),
@@ -125,10 +143,15 @@ fn scan_one(
 ) -> Result<Option<Format>, FileError> {
     let limits = scanner.engine.limits.clone();
     let stopped = |reason, detail: String| FileError::Stopped(Skip::new(reason, detail), None);
-    let mut reader = input.open(read.clone(), &limits).map_err(|e| stopped(SkipReason::ReadError, format!("cannot open: {e}")))?;
+    let mut reader = input
+        .open(read.clone(), &limits)
+        .map_err(|e| stopped(SkipReason::ReadError, format!("cannot open: {e}")))?;
     // Sniff from the first 64 KiB, then put them back in front of the stream.
     let mut head = Vec::with_capacity(64 << 10);
-    (&mut reader).take(64 << 10).read_to_end(&mut head).map_err(|e| io_stop(e, "while reading the start", None))?;
+    (&mut reader)
+        .take(64 << 10)
+        .read_to_end(&mut head)
+        .map_err(|e| io_stop(e, "while reading the start", None))?;
     let format = match opts.format.or_else(|| sniff(&head)) {
         Some(f) => f,
         None if head.iter().all(u8::is_ascii_whitespace) => return Ok(None),
@@ -149,9 +172,16 @@ fn scan_one(
             if sink_error.is_some() {
                 return;
             }
-            let origin = Origin::Entry { path: file.label.clone(), entry: index };
+            let origin = Origin::Entry {
+                path: file.label.clone(),
+                entry: index,
+            };
             scanner.stats.records += 1;
-            *scanner.stats.records_by_format.entry(Format::Har).or_default() += 1;
+            *scanner
+                .stats
+                .records_by_format
+                .entry(Format::Har)
+                .or_default() += 1;
             if index % 256 == 0 && !progress.is_hidden() {
                 progress.set_position(read.load(Ordering::Relaxed));
             }
@@ -188,10 +218,16 @@ fn scan_one(
             Err(e) => return Err(io_stop(e, &format!("after line {line_no}"), Some(format))),
         };
         line_no += 1;
-        let origin = Origin::Line { path: file.label.clone(), line: line_no };
+        let origin = Origin::Line {
+            path: file.label.clone(),
+            line: line_no,
+        };
         if line == Line::TooLong {
             scanner.stats.records += 1;
-            let skip = Skip::new(SkipReason::LineTooLong, format!("line longer than {} bytes", limits.max_line_bytes));
+            let skip = Skip::new(
+                SkipReason::LineTooLong,
+                format!("line longer than {} bytes", limits.max_line_bytes),
+            );
             scanner.count_skip(skip.reason);
             file.note(&origin, &skip);
             continue;
@@ -203,7 +239,10 @@ fn scan_one(
         if line_no % 8192 == 0 && !progress.is_hidden() {
             let secs = started.elapsed().as_secs_f64().max(1e-3);
             progress.set_position(read.load(Ordering::Relaxed));
-            progress.set_message(format!("{:.0} records/s", scanner.stats.records as f64 / secs));
+            progress.set_message(format!(
+                "{:.0} records/s",
+                scanner.stats.records as f64 / secs
+            ));
         }
     }
     Ok(Some(format))
@@ -213,7 +252,10 @@ fn io_stop(e: io::Error, at: &str, format: Option<Format>) -> FileError {
     let text = e.to_string();
     let reason = if text.contains(DECOMPRESSED_TOO_LARGE) {
         SkipReason::DecompressedTooLarge
-    } else if e.kind() == io::ErrorKind::UnexpectedEof || text.contains("corrupt") || text.contains("invalid") {
+    } else if e.kind() == io::ErrorKind::UnexpectedEof
+        || text.contains("corrupt")
+        || text.contains("invalid")
+    {
         SkipReason::Truncated
     } else {
         SkipReason::ReadError

@@ -43,7 +43,11 @@ impl Input {
     }
 
     /// Open, count raw bytes into `read`, and decompress when the magic bytes say so.
-    pub fn open(&self, read: Arc<AtomicU64>, limits: &Limits) -> io::Result<Box<dyn BufRead + Send>> {
+    pub fn open(
+        &self,
+        read: Arc<AtomicU64>,
+        limits: &Limits,
+    ) -> io::Result<Box<dyn BufRead + Send>> {
         let raw: Box<dyn Read + Send> = match self {
             Input::File(p) => Box::new(File::open(p)?),
             Input::Stdin => Box::new(io::stdin()),
@@ -58,7 +62,10 @@ impl Input {
         } else {
             return Ok(Box::new(counted));
         };
-        let bounded = Bounded { inner: decoded, left: limits.max_decompressed_bytes };
+        let bounded = Bounded {
+            inner: decoded,
+            left: limits.max_decompressed_bytes,
+        };
         Ok(Box::new(BufReader::with_capacity(256 << 10, bounded)))
     }
 }
@@ -75,7 +82,10 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, io::Error)>) {
                 match entry {
                     Ok(e) if e.file_type().is_file() => inputs.push(Input::File(e.into_path())),
                     Ok(_) => {}
-                    Err(e) => errors.push((e.path().map(Path::to_path_buf).unwrap_or_else(|| p.clone()), e.into())),
+                    Err(e) => errors.push((
+                        e.path().map(Path::to_path_buf).unwrap_or_else(|| p.clone()),
+                        e.into(),
+                    )),
                 }
             }
         } else {
@@ -89,7 +99,10 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, io::Error)>) {
 }
 
 pub fn samples() -> Vec<Input> {
-    SAMPLES.iter().map(|(name, bytes)| Input::Embedded(name, bytes)).collect()
+    SAMPLES
+        .iter()
+        .map(|(name, bytes)| Input::Embedded(name, bytes))
+        .collect()
 }
 
 struct Counting<R> {
@@ -221,19 +234,31 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let text = "line one\nline two\n".repeat(100);
         let gz = dir.path().join("a.log.gz");
-        let mut e = flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
+        let mut e =
+            flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
         e.write_all(text.as_bytes()).unwrap();
         e.finish().unwrap();
         let zst = dir.path().join("b.bin");
         std::fs::write(&zst, zstd::encode_all(text.as_bytes(), 1).unwrap()).unwrap();
         for p in [&gz, &zst] {
             let mut out = String::new();
-            Input::File(p.clone()).open(Arc::default(), &Limits::default()).unwrap().read_to_string(&mut out).unwrap();
+            Input::File(p.clone())
+                .open(Arc::default(), &Limits::default())
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
             assert_eq!(out, text);
         }
-        let small = Limits { max_decompressed_bytes: 100, ..Limits::default() };
+        let small = Limits {
+            max_decompressed_bytes: 100,
+            ..Limits::default()
+        };
         let mut out = String::new();
-        let err = Input::File(gz).open(Arc::default(), &small).unwrap().read_to_string(&mut out).unwrap_err();
+        let err = Input::File(gz)
+            .open(Arc::default(), &small)
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap_err();
         assert!(err.to_string().contains(DECOMPRESSED_TOO_LARGE));
     }
 
@@ -245,7 +270,10 @@ mod tests {
         std::fs::write(dir.path().join("sub/a.log"), "").unwrap();
         let (inputs, errors) = expand(&[dir.path().to_path_buf(), PathBuf::from("/nonexistent/x")]);
         let names: Vec<_> = inputs.iter().map(|i| i.label().to_string()).collect();
-        assert!(names[0].ends_with("b.log") && names[1].ends_with("sub/a.log"), "{names:?}");
+        assert!(
+            names[0].ends_with("b.log") && names[1].ends_with("sub/a.log"),
+            "{names:?}"
+        );
         assert_eq!(errors.len(), 1);
     }
 }

@@ -29,7 +29,11 @@ pub struct Summary {
 
 impl Summary {
     pub fn add(&mut self, r: &FindingRecord) {
-        let key = (r.site.clone().unwrap_or_else(|| "unknown".into()), r.vendor.to_string(), r.class);
+        let key = (
+            r.site.clone().unwrap_or_else(|| "unknown".into()),
+            r.vendor.to_string(),
+            r.class,
+        );
         let g = self.groups.entry(key).or_default();
         g.count += 1;
         if let Some(ts) = &r.ts {
@@ -72,7 +76,15 @@ impl Summary {
         let mut rows: Vec<_> = self.groups.iter().collect();
         rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
         let mut out = String::new();
-        let header = ["site", "vendor", "class", "count", "distinct", "first seen", "last seen"];
+        let header = [
+            "site",
+            "vendor",
+            "class",
+            "count",
+            "distinct",
+            "first seen",
+            "last seen",
+        ];
         let cells: Vec<[String; 7]> = rows
             .iter()
             .map(|((site, vendor, class), g)| {

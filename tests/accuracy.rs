@@ -74,8 +74,16 @@ fn per_class_recall_and_precision_on_the_labelled_corpus() {
             _ => {}
         }
     }
-    println!("\nlabelled corpus: {} files, {} records, {} labelled (record, class, type) pairs", inputs.len(), stats.records, expected.len());
-    println!("{:<12} {:>5} {:>5} {:>5} {:>8} {:>9}", "class", "tp", "fp", "fn", "recall", "precision");
+    println!(
+        "\nlabelled corpus: {} files, {} records, {} labelled (record, class, type) pairs",
+        inputs.len(),
+        stats.records,
+        expected.len()
+    );
+    println!(
+        "{:<12} {:>5} {:>5} {:>5} {:>8} {:>9}",
+        "class", "tp", "fp", "fn", "recall", "precision"
+    );
     let mut worst = 1.0f64;
     for (class, [tp, fp, fneg]) in &by_class {
         let recall = *tp as f64 / (*tp + *fneg).max(1) as f64;
@@ -92,5 +100,8 @@ fn per_class_recall_and_precision_on_the_labelled_corpus() {
     for f in &files {
         assert!(dir.join(f).exists(), "label names missing file {f}");
     }
-    assert!(worst >= 0.95, "a class fell below 0.95 recall or precision (see the table above)");
+    assert!(
+        worst >= 0.95,
+        "a class fell below 0.95 recall or precision (see the table above)"
+    );
 }

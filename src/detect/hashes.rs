@@ -17,16 +17,37 @@ pub fn hash_shape(value: &str) -> Option<HashValue> {
     let v = value.trim();
     let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
     match v.len() {
-        64 if hex(v) => Some(HashValue { algorithm: "sha256", hex: v.to_ascii_lowercase() }),
-        67 if v.starts_with("FFF") && hex(&v[3..]) => Some(HashValue { algorithm: "sha256", hex: v[3..].to_ascii_lowercase() }),
-        40 if hex(v) => Some(HashValue { algorithm: "sha1", hex: v.to_ascii_lowercase() }),
-        32 if hex(v) => Some(HashValue { algorithm: "md5", hex: v.to_ascii_lowercase() }),
-        43 | 44 if v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'=')) => {
+        64 if hex(v) => Some(HashValue {
+            algorithm: "sha256",
+            hex: v.to_ascii_lowercase(),
+        }),
+        67 if v.starts_with("FFF") && hex(&v[3..]) => Some(HashValue {
+            algorithm: "sha256",
+            hex: v[3..].to_ascii_lowercase(),
+        }),
+        40 if hex(v) => Some(HashValue {
+            algorithm: "sha1",
+            hex: v.to_ascii_lowercase(),
+        }),
+        32 if hex(v) => Some(HashValue {
+            algorithm: "md5",
+            hex: v.to_ascii_lowercase(),
+        }),
+        43 | 44
+            if v.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'=')
+            }) =>
+        {
             let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(v.trim_end_matches('='))
-                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(v.trim_end_matches('=')))
+                .or_else(|_| {
+                    base64::engine::general_purpose::STANDARD_NO_PAD.decode(v.trim_end_matches('='))
+                })
                 .ok()?;
-            (bytes.len() == 32).then(|| HashValue { algorithm: "sha256", hex: to_hex(&bytes) })
+            (bytes.len() == 32).then(|| HashValue {
+                algorithm: "sha256",
+                hex: to_hex(&bytes),
+            })
         }
         _ => None,
     }
@@ -97,8 +118,18 @@ mod tests {
         let sha = "7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6";
         assert_eq!(hash_shape(sha).unwrap().algorithm, "sha256");
         assert_eq!(hash_shape(&format!("FFF{sha}")).unwrap().hex, sha);
-        assert_eq!(hash_shape("etW8GRcLKWiX2S0pNLzM-ox61N414BMjK1vmR9VXeLY").unwrap().hex, sha);
-        assert_eq!(hash_shape("f2d25833d060fc7a233f0d4dc46702ef").unwrap().algorithm, "md5");
+        assert_eq!(
+            hash_shape("etW8GRcLKWiX2S0pNLzM-ox61N414BMjK1vmR9VXeLY")
+                .unwrap()
+                .hex,
+            sha
+        );
+        assert_eq!(
+            hash_shape("f2d25833d060fc7a233f0d4dc46702ef")
+                .unwrap()
+                .algorithm,
+            "md5"
+        );
         assert!(hash_shape("anna").is_none());
         assert!(hash_shape("Graviditetstest och klamydiatest hemma nu!!").is_none());
     }
@@ -108,9 +139,15 @@ mod tests {
         let mut p = Placeholders::default();
         p.add_plain("undefined");
         p.add_plain("");
-        assert!(p.is_hash(&hash_shape("eb045d78d273107348b0300c01d29b7552d622abbc6faf81b3ec55359aa9950c").unwrap()));
+        assert!(p.is_hash(
+            &hash_shape("eb045d78d273107348b0300c01d29b7552d622abbc6faf81b3ec55359aa9950c")
+                .unwrap()
+        ));
         assert!(p.is_hash(&hash_shape("47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU").unwrap()));
-        assert!(p.is_hash(&hash_shape("5e543256c480ac577d30f76f9120eb74").unwrap()), "md5(undefined)");
+        assert!(
+            p.is_hash(&hash_shape("5e543256c480ac577d30f76f9120eb74").unwrap()),
+            "md5(undefined)"
+        );
         assert!(p.is_plain("Undefined"));
     }
 }

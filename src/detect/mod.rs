@@ -39,8 +39,15 @@ pub enum Class {
 }
 
 impl Class {
-    pub const ALL: [Class; 7] =
-        [Class::Pii, Class::HashedPii, Class::Sensitive, Class::Secret, Class::Consent, Class::Transport, Class::Anomaly];
+    pub const ALL: [Class; 7] = [
+        Class::Pii,
+        Class::HashedPii,
+        Class::Sensitive,
+        Class::Secret,
+        Class::Consent,
+        Class::Transport,
+        Class::Anomaly,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Class::Pii => "pii",
@@ -61,7 +68,10 @@ impl Class {
 impl FromStr for Class {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Class::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| format!("unknown class `{s}`"))
+        Class::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown class `{s}`"))
     }
 }
 
@@ -82,7 +92,13 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -179,7 +195,11 @@ pub struct Detectors {
     pub vocabs: Vec<Vocab>,
 }
 
-fn parse_severity(s: &Option<String>, default: Severity, ctx: &dyn Fn(String) -> Error) -> Result<Severity, Error> {
+fn parse_severity(
+    s: &Option<String>,
+    default: Severity,
+    ctx: &dyn Fn(String) -> Error,
+) -> Result<Severity, Error> {
     match s {
         None => Ok(default),
         Some(s) => s.parse().map_err(|e: String| ctx(e)),
@@ -196,17 +216,22 @@ impl Detectors {
         let mut ids = HashSet::new();
         for pack in packs {
             for d in &pack.detectors {
-                let ctx = |msg: String| Error::rules(format!("{}: rule `{}`: {msg}", pack.source, d.id));
+                let ctx =
+                    |msg: String| Error::rules(format!("{}: rule `{}`: {msg}", pack.source, d.id));
                 if !crate::rules::is_kebab(&d.id) {
                     return Err(ctx("id is not kebab-case".into()));
                 }
                 if !ids.insert(d.id.clone()) {
                     return Err(ctx("id is used twice".into()));
                 }
-                let regex = Regex::new(&d.regex).map_err(|e| ctx(format!("regex does not compile: {e}")))?;
+                let regex = Regex::new(&d.regex)
+                    .map_err(|e| ctx(format!("regex does not compile: {e}")))?;
                 if let Some(v) = &d.validator {
                     if !validate::NAMES.contains(&v.as_str()) {
-                        return Err(ctx(format!("validator `{v}` is unknown (known: {})", validate::NAMES.join(", "))));
+                        return Err(ctx(format!(
+                            "validator `{v}` is unknown (known: {})",
+                            validate::NAMES.join(", ")
+                        )));
                     }
                 }
                 let scope = match d.scope.as_str() {
@@ -214,7 +239,11 @@ impl Detectors {
                     "identity" => Scope::Identity,
                     s => match s.strip_prefix("identity:") {
                         Some(kind) => Scope::IdentityKind(kind.to_string()),
-                        None => return Err(ctx(format!("scope `{s}` is not any, identity or identity:KIND"))),
+                        None => {
+                            return Err(ctx(format!(
+                                "scope `{s}` is not any, identity or identity:KIND"
+                            )))
+                        }
                     },
                 };
                 let index = pii.len();
@@ -238,13 +267,21 @@ impl Detectors {
                     (Some(plain), _) => placeholders.add_plain(plain),
                     (None, Some(hash)) => placeholders.add_hash(hash),
                     (None, None) => {
-                        return Err(Error::rules(format!("{}: a placeholder needs `plain` or `hash`", pack.source)));
+                        return Err(Error::rules(format!(
+                            "{}: a placeholder needs `plain` or `hash`",
+                            pack.source
+                        )));
                     }
                 }
             }
             if !pack.terms.is_empty() {
                 let v = Vocab::compile(pack)?;
-                let ctx = |msg: String| Error::rules(format!("{}: vocabulary `{}`: {msg}", pack.source, pack.pack.id));
+                let ctx = |msg: String| {
+                    Error::rules(format!(
+                        "{}: vocabulary `{}`: {msg}",
+                        pack.source, pack.pack.id
+                    ))
+                };
                 parse_severity(&v.severity, Severity::High, &ctx)?;
                 vocabs.push(v);
             }
@@ -253,7 +290,13 @@ impl Detectors {
             .ascii_case_insensitive(true)
             .build(&keywords)
             .map_err(|e| Error::rules(format!("detector keywords do not compile: {e}")))?;
-        Ok(Detectors { pii, keywords, keyword_owner, placeholders, vocabs })
+        Ok(Detectors {
+            pii,
+            keywords,
+            keyword_owner,
+            placeholders,
+            vocabs,
+        })
     }
 
     /// Ids of every PII detector, for `rules list`.
@@ -269,7 +312,15 @@ impl Detectors {
                 continue;
             }
             if let Some((kind, detector)) = sem.secret(&f.path) {
-                out.push(finding(f, Class::Secret, kind.clone(), detector.clone(), Severity::High, &f.value, f.value.clone()));
+                out.push(finding(
+                    f,
+                    Class::Secret,
+                    kind.clone(),
+                    detector.clone(),
+                    Severity::High,
+                    &f.value,
+                    f.value.clone(),
+                ));
                 continue;
             }
             match sem.identity(&f.path) {
@@ -284,7 +335,13 @@ impl Detectors {
         dedupe(out)
     }
 
-    fn identity_field(&self, f: &Field, kind: &Arc<str>, detector: &Arc<str>, out: &mut Vec<Finding>) {
+    fn identity_field(
+        &self,
+        f: &Field,
+        kind: &Arc<str>,
+        detector: &Arc<str>,
+        out: &mut Vec<Finding>,
+    ) {
         if self.placeholders.is_plain(&f.value) {
             return;
         }
@@ -292,8 +349,20 @@ impl Detectors {
             if self.placeholders.is_hash(&h) {
                 return;
             }
-            let ty: Arc<str> = if &**kind == "country" { Arc::from("postal_address") } else { kind.clone() };
-            let mut x = finding(f, Class::HashedPii, ty, detector.clone(), Severity::High, &f.value, h.hex.clone());
+            let ty: Arc<str> = if &**kind == "country" {
+                Arc::from("postal_address")
+            } else {
+                kind.clone()
+            };
+            let mut x = finding(
+                f,
+                Class::HashedPii,
+                ty,
+                detector.clone(),
+                Severity::High,
+                &f.value,
+                h.hex.clone(),
+            );
             x.algorithm = Some(h.algorithm);
             out.push(x);
             return;
@@ -308,12 +377,23 @@ impl Detectors {
             "name" => v.chars().any(char::is_alphabetic) && v.chars().count() <= 100,
             "postal_address" => v.chars().any(char::is_alphanumeric),
             "date_of_birth" => v.chars().filter(char::is_ascii_digit).count() >= 2,
-            "gender" => matches!(v.to_lowercase().as_str(), "f" | "m" | "female" | "male" | "k" | "kvinna" | "man" | "w" | "d"),
+            "gender" => matches!(
+                v.to_lowercase().as_str(),
+                "f" | "m" | "female" | "male" | "k" | "kvinna" | "man" | "w" | "d"
+            ),
             "ip_address" => v.parse::<std::net::IpAddr>().is_ok(),
             _ => false,
         };
         if plain_ok {
-            out.push(finding(f, Class::Pii, kind.clone(), detector.clone(), Severity::Critical, v, v.to_lowercase()));
+            out.push(finding(
+                f,
+                Class::Pii,
+                kind.clone(),
+                detector.clone(),
+                Severity::Critical,
+                v,
+                v.to_lowercase(),
+            ));
         }
     }
 
@@ -342,11 +422,22 @@ impl Detectors {
             }
             for m in d.regex.find_iter(value) {
                 let text = m.as_str();
-                if d.validator.as_deref().is_some_and(|v| !validate::run(v, text)) {
+                if d.validator
+                    .as_deref()
+                    .is_some_and(|v| !validate::run(v, text))
+                {
                     continue;
                 }
                 let norm = normalize_pii(&d.kind, text);
-                out.push(finding(f, Class::Pii, d.kind.clone(), d.id.clone(), d.severity, text, norm));
+                out.push(finding(
+                    f,
+                    Class::Pii,
+                    d.kind.clone(),
+                    d.id.clone(),
+                    d.severity,
+                    text,
+                    norm,
+                ));
             }
         }
     }
@@ -357,8 +448,20 @@ impl Detectors {
         for v in &self.vocabs {
             if let Some(m) = v.find_normalized(&norm) {
                 let class = v.class.parse().unwrap_or(Class::Sensitive);
-                let severity = v.severity.as_deref().and_then(|s| s.parse().ok()).unwrap_or(Severity::High);
-                let mut x = finding(f, class, v.kind.clone(), v.id.clone(), severity, &m.tokens, format!("term:{}", m.term));
+                let severity = v
+                    .severity
+                    .as_deref()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(Severity::High);
+                let mut x = finding(
+                    f,
+                    class,
+                    v.kind.clone(),
+                    v.id.clone(),
+                    severity,
+                    &m.tokens,
+                    format!("term:{}", m.term),
+                );
                 x.value = RawValue::new(m.tokens);
                 out.push(x);
             }
@@ -407,7 +510,15 @@ impl Detectors {
     }
 }
 
-fn finding(f: &Field, class: Class, kind: Arc<str>, detector: Arc<str>, severity: Severity, value: &str, norm: String) -> Finding {
+fn finding(
+    f: &Field,
+    class: Class,
+    kind: Arc<str>,
+    detector: Arc<str>,
+    severity: Severity,
+    value: &str,
+    norm: String,
+) -> Finding {
     Finding {
         class,
         kind,
@@ -427,8 +538,12 @@ fn finding(f: &Field, class: Class, kind: Arc<str>, detector: Arc<str>, severity
 fn normalize_pii(kind: &str, text: &str) -> String {
     match kind {
         "email" => sha256_hex(&text.trim().to_lowercase()),
-        "phone" => validate::plausible_phone(text).map(|d| sha256_hex(&d)).unwrap_or_else(|| validate::digits(text)),
-        "national_id" => validate::se_personnummer(text).map(|t| format!("se-pnr:{t}")).unwrap_or_else(|| validate::digits(text)),
+        "phone" => validate::plausible_phone(text)
+            .map(|d| sha256_hex(&d))
+            .unwrap_or_else(|| validate::digits(text)),
+        "national_id" => validate::se_personnummer(text)
+            .map(|t| format!("se-pnr:{t}"))
+            .unwrap_or_else(|| validate::digits(text)),
         _ => text.trim().to_lowercase(),
     }
 }
@@ -456,7 +571,9 @@ fn dedupe(findings: Vec<Finding>) -> Vec<Finding> {
         .into_iter()
         .filter(|f| {
             let key = match f.class {
-                Class::Secret | Class::Transport | Class::Consent => (f.class, f.kind.clone(), f.field.clone()),
+                Class::Secret | Class::Transport | Class::Consent => {
+                    (f.class, f.kind.clone(), f.field.clone())
+                }
                 _ => (f.class, f.kind.clone(), f.norm.expose().to_string()),
             };
             seen.insert(key)
@@ -470,7 +587,10 @@ mod tests {
 
     #[test]
     fn content_text_drops_scheme_and_host() {
-        assert_eq!(content_text("https://nevadahealthlink.com/plans?x=1"), "/plans?x=1");
+        assert_eq!(
+            content_text("https://nevadahealthlink.com/plans?x=1"),
+            "/plans?x=1"
+        );
         assert_eq!(content_text("http://a.example"), "");
         assert_eq!(content_text("Klamydiatest"), "Klamydiatest");
     }

@@ -3,7 +3,14 @@
 use chrono::NaiveDate;
 
 /// Validators a pack may name.
-pub const NAMES: &[&str] = &["email", "phone", "phone-plausible", "phone-se", "se-personnummer", "luhn"];
+pub const NAMES: &[&str] = &[
+    "email",
+    "phone",
+    "phone-plausible",
+    "phone-se",
+    "se-personnummer",
+    "luhn",
+];
 
 pub fn run(name: &str, text: &str) -> bool {
     match name {
@@ -19,7 +26,9 @@ pub fn run(name: &str, text: &str) -> bool {
 
 /// The domain must end in a public suffix the Public Suffix List knows, with a label before it.
 pub fn email(text: &str) -> bool {
-    let Some((local, domain)) = text.rsplit_once('@') else { return false };
+    let Some((local, domain)) = text.rsplit_once('@') else {
+        return false;
+    };
     if local.is_empty() || domain.len() > 253 {
         return false;
     }
@@ -66,8 +75,21 @@ fn phone_number(text: &str, strict: bool) -> Option<String> {
     candidates.iter().find_map(|c| {
         let n = phonenumber::parse(Some(phonenumber::country::Id::SE), c).ok()?;
         let national = n.national().value().to_string().len();
-        let ok = if strict { phonenumber::is_valid(&n) } else { phonenumber::metadata::DATABASE.by_code(&n.code().value()).is_some() && (6..=13).contains(&national) };
-        ok.then(|| n.format().mode(phonenumber::Mode::E164).to_string().trim_start_matches('+').to_string())
+        let ok = if strict {
+            phonenumber::is_valid(&n)
+        } else {
+            phonenumber::metadata::DATABASE
+                .by_code(&n.code().value())
+                .is_some()
+                && (6..=13).contains(&national)
+        };
+        ok.then(|| {
+            n.format()
+                .mode(phonenumber::Mode::E164)
+                .to_string()
+                .trim_start_matches('+')
+                .to_string()
+        })
     })
 }
 
@@ -147,12 +169,27 @@ mod tests {
 
     #[test]
     fn phones() {
-        assert_eq!(normalize_phone("+46 70-123 45 67").as_deref(), Some("46701234567"));
-        assert_eq!(normalize_phone("0701234567").as_deref(), Some("46701234567"));
-        assert_eq!(normalize_phone("46701234567").as_deref(), Some("46701234567"));
+        assert_eq!(
+            normalize_phone("+46 70-123 45 67").as_deref(),
+            Some("46701234567")
+        );
+        assert_eq!(
+            normalize_phone("0701234567").as_deref(),
+            Some("46701234567")
+        );
+        assert_eq!(
+            normalize_phone("46701234567").as_deref(),
+            Some("46701234567")
+        );
         assert!(normalize_phone("+46 12").is_none());
-        assert!(normalize_phone("+44 7700 900123").is_none(), "fiction range is not in service");
-        assert_eq!(plausible_phone("+44 7700 900123").as_deref(), Some("447700900123"));
+        assert!(
+            normalize_phone("+44 7700 900123").is_none(),
+            "fiction range is not in service"
+        );
+        assert_eq!(
+            plausible_phone("+44 7700 900123").as_deref(),
+            Some("447700900123")
+        );
         assert!(plausible_phone("12345").is_none());
         assert!(phone_se("070-123 45 67"));
         assert!(!phone_se("+46701234567"));
@@ -160,10 +197,16 @@ mod tests {
 
     #[test]
     fn personnummer() {
-        assert_eq!(se_personnummer("811218-9876").as_deref(), Some("8112189876"));
+        assert_eq!(
+            se_personnummer("811218-9876").as_deref(),
+            Some("8112189876")
+        );
         assert!(se_personnummer("19811218-9876").is_some());
         assert!(se_personnummer("198112189876").is_some());
-        assert!(se_personnummer("701063-2391").is_some(), "samordningsnummer");
+        assert!(
+            se_personnummer("701063-2391").is_some(),
+            "samordningsnummer"
+        );
         assert!(se_personnummer("900101-1234").is_none(), "luhn");
         assert!(se_personnummer("811318-9876").is_none(), "month");
         assert!(se_personnummer("17811218-9876").is_none(), "century");

@@ -57,9 +57,22 @@ pub fn normalize(text: &str) -> String {
 
 impl Vocab {
     pub fn compile(pack: &PackSpec) -> Result<Vocab, Error> {
-        let ctx = |msg: String| Error::rules(format!("{}: vocabulary `{}`: {msg}", pack.source, pack.pack.id));
-        let class = pack.pack.class.clone().ok_or_else(|| ctx("[pack] needs class".into()))?;
-        let kind = pack.pack.kind.clone().ok_or_else(|| ctx("[pack] needs type".into()))?;
+        let ctx = |msg: String| {
+            Error::rules(format!(
+                "{}: vocabulary `{}`: {msg}",
+                pack.source, pack.pack.id
+            ))
+        };
+        let class = pack
+            .pack
+            .class
+            .clone()
+            .ok_or_else(|| ctx("[pack] needs class".into()))?;
+        let kind = pack
+            .pack
+            .kind
+            .clone()
+            .ok_or_else(|| ctx("[pack] needs type".into()))?;
         let mut patterns = Vec::new();
         let mut modes = Vec::new();
         for group in &pack.terms {
@@ -67,7 +80,11 @@ impl Vocab {
                 "word" => Mode::Word,
                 "prefix" => Mode::Prefix,
                 "compound" => Mode::Compound,
-                other => return Err(ctx(format!("match `{other}` is not word, prefix or compound"))),
+                other => {
+                    return Err(ctx(format!(
+                        "match `{other}` is not word, prefix or compound"
+                    )))
+                }
             };
             for term in &group.list {
                 let norm = normalize(term).trim().to_string();
@@ -75,7 +92,9 @@ impl Vocab {
                     return Err(ctx(format!("term `{term}` has no letters or digits")));
                 }
                 if mode == Mode::Compound && norm.chars().count() < 5 {
-                    return Err(ctx(format!("compound term `{term}` is shorter than 5 characters")));
+                    return Err(ctx(format!(
+                        "compound term `{term}` is shorter than 5 characters"
+                    )));
                 }
                 patterns.push(norm);
                 modes.push(mode);
@@ -88,11 +107,20 @@ impl Vocab {
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .map_err(|e| ctx(format!("terms do not compile: {e}")))?;
-        let phrases: Vec<String> = pack.pack.exclude_phrases.iter().map(|p| normalize(p).trim().to_string()).filter(|p| !p.is_empty()).collect();
+        let phrases: Vec<String> = pack
+            .pack
+            .exclude_phrases
+            .iter()
+            .map(|p| normalize(p).trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect();
         let exclude_phrases = if phrases.is_empty() {
             None
         } else {
-            Some(AhoCorasick::new(&phrases).map_err(|e| ctx(format!("exclude_phrases do not compile: {e}")))?)
+            Some(
+                AhoCorasick::new(&phrases)
+                    .map_err(|e| ctx(format!("exclude_phrases do not compile: {e}")))?,
+            )
         };
         Ok(Vocab {
             id: Arc::from(pack.pack.id.as_str()),
@@ -103,7 +131,12 @@ impl Vocab {
             terms,
             modes,
             term_text: patterns,
-            exclude_tokens: pack.pack.exclude_tokens.iter().map(|t| normalize(t).trim().to_string()).collect(),
+            exclude_tokens: pack
+                .pack
+                .exclude_tokens
+                .iter()
+                .map(|t| normalize(t).trim().to_string())
+                .collect(),
             exclude_phrases,
         })
     }
@@ -136,12 +169,20 @@ impl Vocab {
                 continue;
             }
             if let Some(phrases) = &self.exclude_phrases {
-                let spans = excluded.get_or_insert_with(|| phrases.find_overlapping_iter(norm).map(|p| (p.start(), p.end())).collect());
+                let spans = excluded.get_or_insert_with(|| {
+                    phrases
+                        .find_overlapping_iter(norm)
+                        .map(|p| (p.start(), p.end()))
+                        .collect()
+                });
                 if spans.iter().any(|&(ps, pe)| ps <= s && e <= pe) {
                     continue;
                 }
             }
-            return Some(VocabMatch { term: self.term_text[m.pattern().as_usize()].clone(), tokens: tokens.to_string() });
+            return Some(VocabMatch {
+                term: self.term_text[m.pattern().as_usize()].clone(),
+                tokens: tokens.to_string(),
+            });
         }
         None
     }
@@ -179,15 +220,24 @@ list = ["diabet", "sex"]
     #[test]
     fn modes_and_exclusions() {
         let v = vocab(PACK);
-        assert_eq!(v.find("/produkt/Klamydiatest-hemma").unwrap().tokens, "klamydiatest");
+        assert_eq!(
+            v.find("/produkt/Klamydiatest-hemma").unwrap().tokens,
+            "klamydiatest"
+        );
         assert!(v.find("Graviditetstest 2-pack").is_some());
         assert!(v.find("about-hiv").is_some());
         assert!(v.find("archive").is_none(), "word mode needs boundaries");
         assert!(v.find("Diabetiker").is_some());
-        assert!(v.find("prediabetes").is_none(), "prefix mode needs a start boundary");
+        assert!(
+            v.find("prediabetes").is_none(),
+            "prefix mode needs a start boundary"
+        );
         assert!(v.find("the Morning After pill").is_some());
         assert!(v.find("sextio kronor").is_none(), "excluded token");
-        assert!(v.find("Tandkräm Sensitive 75 ml").is_none(), "excluded phrase");
+        assert!(
+            v.find("Tandkräm Sensitive 75 ml").is_none(),
+            "excluded phrase"
+        );
         assert!(v.find("sensitive skin").is_some());
     }
 

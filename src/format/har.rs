@@ -28,9 +28,18 @@ pub fn read_har<R: Read>(
     mut on_entry: impl FnMut(u64, Result<Request, Skip>),
 ) -> Result<u64, Skip> {
     let used = Rc::new(Cell::new(0u64));
-    let bounded = EntryBound { inner: reader, used: used.clone(), cap: limits.max_record_bytes };
+    let bounded = EntryBound {
+        inner: reader,
+        used: used.clone(),
+        cap: limits.max_record_bytes,
+    };
     let mut de = serde_json::Deserializer::from_reader(bounded);
-    let mut state = State { on_entry: &mut on_entry, used, count: 0, cap: limits.max_record_bytes };
+    let mut state = State {
+        on_entry: &mut on_entry,
+        used,
+        count: 0,
+        cap: limits.max_record_bytes,
+    };
     let result = TopSeed(&mut state).deserialize(&mut de);
     let count = state.count;
     match result {
@@ -43,15 +52,31 @@ pub fn read_har<R: Read>(
 fn classify(e: &serde_json::Error, count: u64, limits: &Limits) -> Skip {
     let at = format!("after {count} entries");
     if e.is_io() && e.to_string().contains(TOO_LARGE) {
-        Skip::new(SkipReason::RecordTooLarge, format!("har: entry larger than {} bytes {at}", limits.max_record_bytes))
+        Skip::new(
+            SkipReason::RecordTooLarge,
+            format!(
+                "har: entry larger than {} bytes {at}",
+                limits.max_record_bytes
+            ),
+        )
     } else if e.is_io() {
         Skip::new(SkipReason::ReadError, format!("har: read error {at}: {e}"))
     } else if e.is_eof() {
-        Skip::new(SkipReason::Truncated, format!("har: file ends inside the JSON document {at}"))
+        Skip::new(
+            SkipReason::Truncated,
+            format!("har: file ends inside the JSON document {at}"),
+        )
     } else if e.to_string().contains("recursion limit") {
         Skip::new(SkipReason::TooDeep, format!("har: nesting too deep {at}"))
     } else {
-        Skip::new(SkipReason::BadJson, format!("har: invalid JSON {at} (line {}, column {})", e.line(), e.column()))
+        Skip::new(
+            SkipReason::BadJson,
+            format!(
+                "har: invalid JSON {at} (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
     }
 }
 
@@ -158,7 +183,9 @@ impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
         let _ = self.0.cap;
         loop {
             self.0.used.set(0);
-            let Some(entry) = seq.next_element::<RawEntry>()? else { break };
+            let Some(entry) = seq.next_element::<RawEntry>()? else {
+                break;
+            };
             let index = self.0.count;
             self.0.count += 1;
             (self.0.on_entry)(index, entry.into_request());
@@ -179,19 +206,38 @@ struct RawEntry {
 
 impl RawEntry {
     fn into_request(self) -> Result<Request, Skip> {
-        let r = self.request.ok_or_else(|| Skip::new(SkipReason::BadFields, "har: entry has no request"))?;
-        let url = r.get("url").and_then(Value::as_str).ok_or_else(|| Skip::new(SkipReason::BadUrl, "har: request.url missing"))?;
+        let r = self
+            .request
+            .ok_or_else(|| Skip::new(SkipReason::BadFields, "har: entry has no request"))?;
+        let url = r
+            .get("url")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Skip::new(SkipReason::BadUrl, "har: request.url missing"))?;
         let mut req = Request {
-            ts: self.started.as_ref().and_then(Value::as_str).and_then(parse_iso),
-            method: r.get("method").and_then(Value::as_str).unwrap_or("GET").to_ascii_uppercase(),
+            ts: self
+                .started
+                .as_ref()
+                .and_then(Value::as_str)
+                .and_then(parse_iso),
+            method: r
+                .get("method")
+                .and_then(Value::as_str)
+                .unwrap_or("GET")
+                .to_ascii_uppercase(),
             ..Request::default()
         };
         if !req.set_url(url) || req.host.is_empty() {
-            return Err(Skip::new(SkipReason::BadUrl, "har: request.url is not an absolute URL"));
+            return Err(Skip::new(
+                SkipReason::BadUrl,
+                "har: request.url is not an absolute URL",
+            ));
         }
         if let Some(headers) = r.get("headers").and_then(Value::as_array) {
             for h in headers {
-                let (Some(name), Some(value)) = (h.get("name").and_then(Value::as_str), h.get("value").and_then(Value::as_str)) else {
+                let (Some(name), Some(value)) = (
+                    h.get("name").and_then(Value::as_str),
+                    h.get("value").and_then(Value::as_str),
+                ) else {
                     continue;
                 };
                 if name.eq_ignore_ascii_case("referer") {
@@ -202,16 +248,28 @@ impl RawEntry {
             }
         }
         if let Some(post) = r.get("postData") {
-            if let Some(mime) = post.get("mimeType").and_then(Value::as_str).filter(|m| !m.is_empty()) {
+            if let Some(mime) = post
+                .get("mimeType")
+                .and_then(Value::as_str)
+                .filter(|m| !m.is_empty())
+            {
                 req.content_type = Some(mime.to_string());
             }
-            let text = post.get("text").and_then(Value::as_str).filter(|t| !t.is_empty());
+            let text = post
+                .get("text")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty());
             if let Some(text) = text {
                 let base64 = post.get("encoding").and_then(Value::as_str) == Some("base64");
                 req.body = Some(if base64 {
                     base64::engine::general_purpose::STANDARD
                         .decode(text.trim())
-                        .map_err(|_| Skip::new(SkipReason::BadBody, "har: postData.text marked base64 is not base64"))?
+                        .map_err(|_| {
+                            Skip::new(
+                                SkipReason::BadBody,
+                                "har: postData.text marked base64 is not base64",
+                            )
+                        })?
                 } else {
                     text.as_bytes().to_vec()
                 });
@@ -225,7 +283,8 @@ impl RawEntry {
                     form.append_pair(name, value);
                 }
                 req.body = Some(form.finish().into_bytes());
-                req.content_type.get_or_insert_with(|| "application/x-www-form-urlencoded".into());
+                req.content_type
+                    .get_or_insert_with(|| "application/x-www-form-urlencoded".into());
             }
         }
         Ok(req)
@@ -259,12 +318,18 @@ mod tests {
         let second = got[1].as_ref().unwrap();
         assert_eq!(second.body.as_deref(), Some(&b"udff%255Bem%255D=abc"[..]));
         assert_eq!(got[2].as_ref().unwrap_err().reason, SkipReason::BadUrl);
-        assert_eq!(got[3].as_ref().unwrap().body.as_deref(), Some(&b"hello"[..]));
+        assert_eq!(
+            got[3].as_ref().unwrap().body.as_deref(),
+            Some(&b"hello"[..])
+        );
     }
 
     #[test]
     fn truncated_file_delivers_complete_entries_first() {
-        let cut = &HAR[..HAR.find("{\"request\":{\"method\":\"GET\",\"url\":42").unwrap() + 10];
+        let cut = &HAR[..HAR
+            .find("{\"request\":{\"method\":\"GET\",\"url\":42")
+            .unwrap()
+            + 10];
         let (got, result) = read(cut, &Limits::default());
         assert_eq!(got.len(), 2);
         assert_eq!(result.unwrap_err().reason, SkipReason::Truncated);
@@ -272,7 +337,10 @@ mod tests {
 
     #[test]
     fn oversized_entry_stops_the_file() {
-        let limits = Limits { max_record_bytes: 150, ..Limits::default() };
+        let limits = Limits {
+            max_record_bytes: 150,
+            ..Limits::default()
+        };
         let (_, result) = read(HAR, &limits);
         assert_eq!(result.unwrap_err().reason, SkipReason::RecordTooLarge);
     }

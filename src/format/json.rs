@@ -19,14 +19,22 @@ pub fn sniff_object(v: &Value) -> Option<Format> {
     if obj.get("log").and_then(|l| l.get("entries")).is_some() {
         return Some(Format::Har);
     }
-    if get(v, "url.full").is_some() || get(v, "url.original").is_some() || get(v, "http.request.method").is_some()
+    if get(v, "url.full").is_some()
+        || get(v, "url.original").is_some()
+        || get(v, "http.request.method").is_some()
     {
         return Some(Format::Ecs);
     }
-    if obj.contains_key("uid") || obj.contains_key("id.orig_h") || (obj.contains_key("uri") && obj.contains_key("ts")) {
+    if obj.contains_key("uid")
+        || obj.contains_key("id.orig_h")
+        || (obj.contains_key("uri") && obj.contains_key("ts"))
+    {
         return Some(Format::ZeekJson);
     }
-    if ["request_uri", "request", "request_method", "uri"].iter().any(|k| obj.contains_key(*k)) {
+    if ["request_uri", "request", "request_method", "uri"]
+        .iter()
+        .any(|k| obj.contains_key(*k))
+    {
         return Some(Format::NginxJson);
     }
     None
@@ -42,13 +50,26 @@ pub fn sniff_partial(text: &str) -> Option<Format> {
     let has = |k: &str| first_line.contains(k);
     if has("\"event_type\"") {
         Some(Format::Eve)
-    } else if has("\"url.full\"") || has("\"url.original\"") || has("\"url\":{\"full\"") || has("\"url\":{\"original\"") {
+    } else if has("\"url.full\"")
+        || has("\"url.original\"")
+        || has("\"url\":{\"full\"")
+        || has("\"url\":{\"original\"")
+    {
         Some(Format::Ecs)
     } else if has("\"id.orig_h\"") || has("\"uid\"") {
         Some(Format::ZeekJson)
-    } else if ["\"request_uri\"", "\"request_method\"", "\"request\"", "\"request_body\"", "\"time_iso8601\"", "\"http_host\"", "\"remote_addr\"", "\"http_referer\""]
-        .iter()
-        .any(|k| has(k))
+    } else if [
+        "\"request_uri\"",
+        "\"request_method\"",
+        "\"request\"",
+        "\"request_body\"",
+        "\"time_iso8601\"",
+        "\"http_host\"",
+        "\"remote_addr\"",
+        "\"http_referer\"",
+    ]
+    .iter()
+    .any(|k| has(k))
     {
         Some(Format::NginxJson)
     } else {
@@ -59,20 +80,29 @@ pub fn sniff_partial(text: &str) -> Option<Format> {
 pub fn parse(format: Format, line: &str) -> Result<Parsed, Skip> {
     let v: Value = serde_json::from_str(line).map_err(|e| {
         if e.to_string().contains("recursion limit") {
-            Skip::new(SkipReason::TooDeep, "json: nesting deeper than the parser allows")
+            Skip::new(
+                SkipReason::TooDeep,
+                "json: nesting deeper than the parser allows",
+            )
         } else {
             Skip::new(SkipReason::BadJson, format!("json: {}", e.classify_name()))
         }
     })?;
     if !v.is_object() {
-        return Err(Skip::new(SkipReason::BadJson, "json: record is not an object"));
+        return Err(Skip::new(
+            SkipReason::BadJson,
+            "json: record is not an object",
+        ));
     }
     match format {
         Format::NginxJson => nginx(&v),
         Format::ZeekJson => zeek(&v),
         Format::Eve => eve(&v),
         Format::Ecs => ecs(&v),
-        _ => Err(Skip::new(SkipReason::UnknownFormat, "json: not a JSON-lines format")),
+        _ => Err(Skip::new(
+            SkipReason::UnknownFormat,
+            "json: not a JSON-lines format",
+        )),
     }
 }
 
@@ -135,9 +165,12 @@ fn port(v: &Value, paths: &[&str]) -> Option<u64> {
 fn time(v: &Value, paths: &[&str]) -> Result<Option<chrono::DateTime<chrono::Utc>>, Skip> {
     match first_text(v, paths) {
         None => Ok(None),
-        Some(t) => parse_any_time(&t)
-            .map(Some)
-            .ok_or_else(|| Skip::new(SkipReason::BadTimestamp, "json: timestamp field is not a time")),
+        Some(t) => parse_any_time(&t).map(Some).ok_or_else(|| {
+            Skip::new(
+                SkipReason::BadTimestamp,
+                "json: timestamp field is not a time",
+            )
+        }),
     }
 }
 
@@ -145,18 +178,36 @@ fn set_target(req: &mut Request, url: &str, what: &str) -> Result<(), Skip> {
     if req.set_url(url) {
         Ok(())
     } else {
-        Err(Skip::new(SkipReason::BadUrl, format!("{what}: URL is neither absolute nor origin-form")))
+        Err(Skip::new(
+            SkipReason::BadUrl,
+            format!("{what}: URL is neither absolute nor origin-form"),
+        ))
     }
 }
 
 fn nginx(v: &Value) -> Result<Parsed, Skip> {
     let mut req = Request {
-        ts: time(v, &["time_iso8601", "@timestamp", "timestamp", "time", "time_local", "msec"])?,
+        ts: time(
+            v,
+            &[
+                "time_iso8601",
+                "@timestamp",
+                "timestamp",
+                "time",
+                "time_local",
+                "msec",
+            ],
+        )?,
         ..Request::default()
     };
     let request_line = text(v, "request");
     req.method = first_text(v, &["request_method", "method"])
-        .or_else(|| request_line.as_deref().and_then(|l| l.split(' ').next()).map(str::to_string))
+        .or_else(|| {
+            request_line
+                .as_deref()
+                .and_then(|l| l.split(' ').next())
+                .map(str::to_string)
+        })
         .unwrap_or_default()
         .to_ascii_uppercase();
     if req.method == "CONNECT" {
@@ -170,8 +221,18 @@ fn nginx(v: &Value) -> Result<Parsed, Skip> {
                 None => Some(uri),
             }
         })
-        .or_else(|| request_line.as_deref().and_then(|l| l.split(' ').nth(1)).map(str::to_string))
-        .ok_or_else(|| Skip::new(SkipReason::BadUrl, "nginx-json: no request_uri, uri or request"))?;
+        .or_else(|| {
+            request_line
+                .as_deref()
+                .and_then(|l| l.split(' ').nth(1))
+                .map(str::to_string)
+        })
+        .ok_or_else(|| {
+            Skip::new(
+                SkipReason::BadUrl,
+                "nginx-json: no request_uri, uri or request",
+            )
+        })?;
     set_target(&mut req, &target, "nginx-json")?;
     if let Some(host) = first_text(v, &["host", "http_host", "server_name"]) {
         req.set_host_if_empty(&host);
@@ -188,7 +249,11 @@ fn nginx(v: &Value) -> Result<Parsed, Skip> {
 }
 
 fn zeek(v: &Value) -> Result<Parsed, Skip> {
-    let mut req = Request { ts: time(v, &["ts"])?, method: text(v, "method").unwrap_or_default(), ..Request::default() };
+    let mut req = Request {
+        ts: time(v, &["ts"])?,
+        method: text(v, "method").unwrap_or_default(),
+        ..Request::default()
+    };
     if req.method.eq_ignore_ascii_case("CONNECT") {
         return Ok(Parsed::Ignored);
     }
@@ -219,7 +284,8 @@ fn eve(v: &Value) -> Result<Parsed, Skip> {
     if req.method.eq_ignore_ascii_case("CONNECT") {
         return Ok(Parsed::Ignored);
     }
-    let url = text(v, "http.url").ok_or_else(|| Skip::new(SkipReason::BadUrl, "eve: no http.url"))?;
+    let url =
+        text(v, "http.url").ok_or_else(|| Skip::new(SkipReason::BadUrl, "eve: no http.url"))?;
     set_target(&mut req, &url, "eve")?;
     if let Some(host) = text(v, "http.hostname") {
         req.set_host_if_empty(&host);
@@ -227,12 +293,15 @@ fn eve(v: &Value) -> Result<Parsed, Skip> {
     req.scheme_from_port(port(v, &["dest_port", "http.http_port"]));
     req.referer = text(v, "http.http_refer");
     // `http_content_type` is the response's; a request Content-Type only comes with dumped headers.
-    req.content_type = get(v, "http.request_headers").and_then(Value::as_array).and_then(|headers| {
-        headers.iter().find_map(|h| {
-            let name = h.get("name")?.as_str()?;
-            name.eq_ignore_ascii_case("content-type").then(|| h.get("value")?.as_str().map(str::to_string))?
-        })
-    });
+    req.content_type = get(v, "http.request_headers")
+        .and_then(Value::as_array)
+        .and_then(|headers| {
+            headers.iter().find_map(|h| {
+                let name = h.get("name")?.as_str()?;
+                name.eq_ignore_ascii_case("content-type")
+                    .then(|| h.get("value")?.as_str().map(str::to_string))?
+            })
+        });
     if let Some(b64) = text(v, "http.http_request_body") {
         let body = base64::engine::general_purpose::STANDARD
             .decode(b64.trim())
@@ -248,7 +317,9 @@ fn eve(v: &Value) -> Result<Parsed, Skip> {
 fn ecs(v: &Value) -> Result<Parsed, Skip> {
     let mut req = Request {
         ts: time(v, &["@timestamp", "event.created"])?,
-        method: text(v, "http.request.method").unwrap_or_default().to_ascii_uppercase(),
+        method: text(v, "http.request.method")
+            .unwrap_or_default()
+            .to_ascii_uppercase(),
         ..Request::default()
     };
     if req.method == "CONNECT" {
@@ -262,7 +333,12 @@ fn ecs(v: &Value) -> Result<Parsed, Skip> {
                 None => Some(path),
             }
         })
-        .ok_or_else(|| Skip::new(SkipReason::BadUrl, "ecs: no url.full, url.original or url.path"))?;
+        .ok_or_else(|| {
+            Skip::new(
+                SkipReason::BadUrl,
+                "ecs: no url.full, url.original or url.path",
+            )
+        })?;
     set_target(&mut req, &url, "ecs")?;
     if let Some(host) = first_text(v, &["url.domain", "destination.domain"]) {
         req.set_host_if_empty(&host);
@@ -293,7 +369,10 @@ mod tests {
 
     #[test]
     fn nested_flat_and_mixed_keys() {
-        let v: Value = serde_json::from_str(r#"{"url":{"full":"a"},"http.request":{"method":"GET"},"x.y.z":1}"#).unwrap();
+        let v: Value = serde_json::from_str(
+            r#"{"url":{"full":"a"},"http.request":{"method":"GET"},"x.y.z":1}"#,
+        )
+        .unwrap();
         assert_eq!(get(&v, "url.full").unwrap(), "a");
         assert_eq!(get(&v, "http.request.method").unwrap(), "GET");
         assert_eq!(get(&v, "x.y.z").unwrap(), 1);
@@ -320,9 +399,17 @@ mod tests {
         );
         assert_eq!(r.body.as_deref(), Some(&b"id=1&ev=Lead"[..]));
         assert_eq!(r.scheme, Some(Scheme::Http));
-        assert!(matches!(parse(Format::Eve, r#"{"event_type":"dns"}"#), Ok(Parsed::Ignored)));
+        assert!(matches!(
+            parse(Format::Eve, r#"{"event_type":"dns"}"#),
+            Ok(Parsed::Ignored)
+        ));
         assert_eq!(
-            parse(Format::Eve, r#"{"event_type":"http","http":{"url":"/","http_request_body":"!!"}}"#).unwrap_err().reason,
+            parse(
+                Format::Eve,
+                r#"{"event_type":"http","http":{"url":"/","http_request_body":"!!"}}"#
+            )
+            .unwrap_err()
+            .reason,
             SkipReason::BadBody
         );
     }
@@ -340,9 +427,18 @@ mod tests {
 
     #[test]
     fn broken_and_deep_json_are_counted() {
-        assert_eq!(parse(Format::Ecs, "{\"a\":").unwrap_err().reason, SkipReason::BadJson);
+        assert_eq!(
+            parse(Format::Ecs, "{\"a\":").unwrap_err().reason,
+            SkipReason::BadJson
+        );
         let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
-        assert_eq!(parse(Format::Ecs, &deep).unwrap_err().reason, SkipReason::TooDeep);
-        assert_eq!(parse(Format::Ecs, "[1]").unwrap_err().reason, SkipReason::BadJson);
+        assert_eq!(
+            parse(Format::Ecs, &deep).unwrap_err().reason,
+            SkipReason::TooDeep
+        );
+        assert_eq!(
+            parse(Format::Ecs, "[1]").unwrap_err().reason,
+            SkipReason::BadJson
+        );
     }
 }

@@ -66,7 +66,10 @@ impl Format {
 
     /// JSON-lines formats whose records are one JSON object per line.
     pub fn is_json_lines(self) -> bool {
-        matches!(self, Format::NginxJson | Format::ZeekJson | Format::Eve | Format::Ecs)
+        matches!(
+            self,
+            Format::NginxJson | Format::ZeekJson | Format::Eve | Format::Ecs
+        )
     }
 }
 
@@ -107,7 +110,10 @@ pub struct LineParser {
 
 impl LineParser {
     pub fn new(format: Format) -> Self {
-        LineParser { format, zeek: zeek::ZeekHeader::default() }
+        LineParser {
+            format,
+            zeek: zeek::ZeekHeader::default(),
+        }
     }
 
     pub fn format(&self) -> Format {
@@ -126,7 +132,10 @@ impl LineParser {
             Format::NginxJson | Format::ZeekJson | Format::Eve | Format::Ecs => {
                 json::parse(self.format, line)
             }
-            Format::Har => Err(Skip::new(SkipReason::UnknownFormat, "HAR is not a line format")),
+            Format::Har => Err(Skip::new(
+                SkipReason::UnknownFormat,
+                "HAR is not a line format",
+            )),
         }
     }
 }
@@ -227,8 +236,14 @@ mod tests {
         }
         assert_eq!(sniff(b"hello world\n"), None);
         // A JSON line cut by the sniff window is recognised from its keys.
-        assert_eq!(sniff(br#"{"time_iso8601":"2024","request_uri":"/tr/","request_body":"xxxxx"#), Some(Format::NginxJson));
-        assert_eq!(sniff(br#"{"timestamp":"x","event_type":"alert","http":{"url":"/a"#), Some(Format::Eve));
+        assert_eq!(
+            sniff(br#"{"time_iso8601":"2024","request_uri":"/tr/","request_body":"xxxxx"#),
+            Some(Format::NginxJson)
+        );
+        assert_eq!(
+            sniff(br#"{"timestamp":"x","event_type":"alert","http":{"url":"/a"#),
+            Some(Format::Eve)
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@ use crate::request::{parse_epoch, Request};
 
 pub fn looks_like(line: &str) -> bool {
     let mut it = line.split_ascii_whitespace();
-    let (Some(ts), Some(elapsed), Some(_client), Some(code)) = (it.next(), it.next(), it.next(), it.next())
+    let (Some(ts), Some(elapsed), Some(_client), Some(code)) =
+        (it.next(), it.next(), it.next(), it.next())
     else {
         return false;
     };
@@ -28,17 +29,31 @@ pub fn parse(line: &str) -> Result<Parsed, Skip> {
         rest = rest[end..].trim_start();
     }
     if fields.len() < 7 {
-        return Err(Skip::new(SkipReason::BadFields, format!("squid: {} fields, need at least 7", fields.len())));
+        return Err(Skip::new(
+            SkipReason::BadFields,
+            format!("squid: {} fields, need at least 7", fields.len()),
+        ));
     }
-    let ts = parse_epoch(fields[0])
-        .ok_or_else(|| Skip::new(SkipReason::BadTimestamp, "squid: first field is not an epoch time"))?;
+    let ts = parse_epoch(fields[0]).ok_or_else(|| {
+        Skip::new(
+            SkipReason::BadTimestamp,
+            "squid: first field is not an epoch time",
+        )
+    })?;
     let method = fields[5];
     if method.eq_ignore_ascii_case("CONNECT") {
         return Ok(Parsed::Ignored);
     }
-    let mut req = Request { ts: Some(ts), method: method.to_ascii_uppercase(), ..Request::default() };
+    let mut req = Request {
+        ts: Some(ts),
+        method: method.to_ascii_uppercase(),
+        ..Request::default()
+    };
     if !req.set_url(fields[6]) || req.host.is_empty() {
-        return Err(Skip::new(SkipReason::BadUrl, "squid: URL field is not an absolute URL"));
+        return Err(Skip::new(
+            SkipReason::BadUrl,
+            "squid: URL field is not an absolute URL",
+        ));
     }
     // Optional quoted extras: the first one is the Referer in the recommended logformat.
     if let Some((referer, _)) = read_quoted(rest) {
@@ -62,7 +77,9 @@ mod tests {
 
     #[test]
     fn native_line_with_padding_and_extras() {
-        let r = req(r#"1709539200.123     45 10.0.0.1 TCP_MISS/200 512 GET https://www.facebook.com/tr/?id=1&ev=PageView - HIER_DIRECT/157.240.1.35 image/gif "https://shop.example.se/" "Mozilla/5.0 (X11)""#);
+        let r = req(
+            r#"1709539200.123     45 10.0.0.1 TCP_MISS/200 512 GET https://www.facebook.com/tr/?id=1&ev=PageView - HIER_DIRECT/157.240.1.35 image/gif "https://shop.example.se/" "Mozilla/5.0 (X11)""#,
+        );
         assert_eq!(r.host, "www.facebook.com");
         assert_eq!(r.query(), Some("id=1&ev=PageView"));
         assert_eq!(r.referer.as_deref(), Some("https://shop.example.se/"));
@@ -77,9 +94,14 @@ mod tests {
         ));
         assert_eq!(parse("garbage").unwrap_err().reason, SkipReason::BadFields);
         assert_eq!(
-            parse("notatime 1 2 3 4 GET http://a/ - x -").unwrap_err().reason,
+            parse("notatime 1 2 3 4 GET http://a/ - x -")
+                .unwrap_err()
+                .reason,
             SkipReason::BadTimestamp
         );
-        assert_eq!(parse("1.0 1 2 3 4 GET /relative - x -").unwrap_err().reason, SkipReason::BadUrl);
+        assert_eq!(
+            parse("1.0 1 2 3 4 GET /relative - x -").unwrap_err().reason,
+            SkipReason::BadUrl
+        );
     }
 }

@@ -17,7 +17,12 @@ pub struct ZeekHeader {
 
 impl Default for ZeekHeader {
     fn default() -> Self {
-        ZeekHeader { separator: "\t".into(), unset: "-".into(), empty: "(empty)".into(), fields: Vec::new() }
+        ZeekHeader {
+            separator: "\t".into(),
+            unset: "-".into(),
+            empty: "(empty)".into(),
+            fields: Vec::new(),
+        }
     }
 }
 
@@ -28,13 +33,20 @@ impl ZeekHeader {
             return Ok(Parsed::Ignored);
         }
         if self.fields.is_empty() {
-            return Err(Skip::new(SkipReason::BadFields, "zeek: data line before any #fields header"));
+            return Err(Skip::new(
+                SkipReason::BadFields,
+                "zeek: data line before any #fields header",
+            ));
         }
         let values: Vec<&str> = line.split(self.separator.as_str()).collect();
         if values.len() != self.fields.len() {
             return Err(Skip::new(
                 SkipReason::BadFields,
-                format!("zeek: {} values for {} #fields", values.len(), self.fields.len()),
+                format!(
+                    "zeek: {} values for {} #fields",
+                    values.len(),
+                    self.fields.len()
+                ),
             ));
         }
         let get = |name: &str| -> Option<String> {
@@ -52,12 +64,19 @@ impl ZeekHeader {
             .and_then(|t| parse_epoch(&t))
             .ok_or_else(|| Skip::new(SkipReason::BadTimestamp, "zeek: ts is not an epoch time"))?;
         let uri = get("uri").ok_or_else(|| Skip::new(SkipReason::BadUrl, "zeek: no uri"))?;
-        let mut req = Request { ts: Some(ts), method: get("method").unwrap_or_default(), ..Request::default() };
+        let mut req = Request {
+            ts: Some(ts),
+            method: get("method").unwrap_or_default(),
+            ..Request::default()
+        };
         if req.method.eq_ignore_ascii_case("CONNECT") {
             return Ok(Parsed::Ignored);
         }
         if !req.set_url(&uri) {
-            return Err(Skip::new(SkipReason::BadUrl, "zeek: uri is neither absolute nor origin-form"));
+            return Err(Skip::new(
+                SkipReason::BadUrl,
+                "zeek: uri is neither absolute nor origin-form",
+            ));
         }
         if let Some(host) = get("host") {
             req.set_host_if_empty(&host);
@@ -80,7 +99,12 @@ impl ZeekHeader {
             "separator" => self.separator = unescape(value.trim()),
             "unset_field" => self.unset = value.trim().to_string(),
             "empty_field" => self.empty = value.trim().to_string(),
-            "fields" => self.fields = value.split(self.separator.as_str()).map(str::to_string).collect(),
+            "fields" => {
+                self.fields = value
+                    .split(self.separator.as_str())
+                    .map(str::to_string)
+                    .collect()
+            }
             _ => {}
         }
     }
@@ -133,7 +157,9 @@ mod tests {
     fn columns_by_header_not_position() {
         let mut h = header();
         let line = "1591367999.5\tC1\tid=1&ev=Lead\\x26x=1...\t80\tPOST\twww.facebook.com\t/tr/\t-";
-        let Parsed::Request(r) = h.parse(line).unwrap() else { panic!() };
+        let Parsed::Request(r) = h.parse(line).unwrap() else {
+            panic!()
+        };
         assert_eq!(r.host, "www.facebook.com");
         assert_eq!(r.body.as_deref(), Some(&b"id=1&ev=Lead&x=1..."[..]));
         assert!(r.body_truncated);
@@ -146,6 +172,9 @@ mod tests {
         let mut h = ZeekHeader::default();
         assert_eq!(h.parse("1\t2").unwrap_err().reason, SkipReason::BadFields);
         let mut h = header();
-        assert_eq!(h.parse("1\t2\t3").unwrap_err().reason, SkipReason::BadFields);
+        assert_eq!(
+            h.parse("1\t2\t3").unwrap_err().reason,
+            SkipReason::BadFields
+        );
     }
 }

@@ -36,9 +36,18 @@ impl Consent {
         if gcs.is_none() && gcd.is_none() {
             return None;
         }
-        let mut c = Consent { gcs: gcs.map(str::to_string), gcd: gcd.map(str::to_string), ..Consent::default() };
+        let mut c = Consent {
+            gcs: gcs.map(str::to_string),
+            gcd: gcd.map(str::to_string),
+            ..Consent::default()
+        };
         if let Some(gcd) = gcd {
-            let letters: Vec<Signal> = gcd.chars().skip(2).filter(char::is_ascii_alphabetic).map(letter).collect();
+            let letters: Vec<Signal> = gcd
+                .chars()
+                .skip(2)
+                .filter(char::is_ascii_alphabetic)
+                .map(letter)
+                .collect();
             let at = |i: usize| letters.get(i).copied().unwrap_or_default();
             c.ad_storage = at(0);
             c.analytics_storage = at(1);
@@ -94,7 +103,10 @@ mod tests {
     #[test]
     fn gcs_and_gcd() {
         let c = Consent::google(Some("G100"), None).unwrap();
-        assert_eq!((c.ad_storage, c.analytics_storage), (Signal::Denied, Signal::Denied));
+        assert_eq!(
+            (c.ad_storage, c.analytics_storage),
+            (Signal::Denied, Signal::Denied)
+        );
         assert!(c.denied());
         assert!(!Consent::google(Some("G111"), None).unwrap().denied());
         let c = Consent::google(None, Some("13l3l3l3l1l1")).unwrap();

@@ -91,8 +91,18 @@ pub struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
-    pub fn new(limits: &'a Limits, splits: &'a [(Regex, SplitStyle)], events_array: Option<&'a str>) -> Self {
-        Decoder { limits, splits, events_array, fields: Vec::new(), notes: DecodeNotes::default() }
+    pub fn new(
+        limits: &'a Limits,
+        splits: &'a [(Regex, SplitStyle)],
+        events_array: Option<&'a str>,
+    ) -> Self {
+        Decoder {
+            limits,
+            splits,
+            events_array,
+            fields: Vec::new(),
+            notes: DecodeNotes::default(),
+        }
     }
 
     /// Decode a raw query string.
@@ -114,7 +124,9 @@ impl<'a> Decoder<'a> {
             return;
         }
         let ct = content_type.unwrap_or("").to_ascii_lowercase();
-        if ct.starts_with("multipart/form-data") || (text.starts_with("--") && text.contains("Content-Disposition")) {
+        if ct.starts_with("multipart/form-data")
+            || (text.starts_with("--") && text.contains("Content-Disposition"))
+        {
             self.multipart(text, content_type.unwrap_or(""));
         } else if text.starts_with('{') || text.starts_with('[') {
             match serde_json::from_str::<Value>(text) {
@@ -122,9 +134,17 @@ impl<'a> Decoder<'a> {
                 Err(_) => self.leaf("body", text.to_string(), &[], 0),
             }
         } else if mode == BodyMode::Lines {
-            for (i, line) in text.split('\n').map(|l| l.trim_end_matches('\r')).enumerate() {
+            for (i, line) in text
+                .split('\n')
+                .map(|l| l.trim_end_matches('\r'))
+                .enumerate()
+            {
                 if !line.is_empty() {
-                    self.pairs(line, &[Step::Lines, Step::Form], i.min(u16::MAX as usize) as u16);
+                    self.pairs(
+                        line,
+                        &[Step::Lines, Step::Form],
+                        i.min(u16::MAX as usize) as u16,
+                    );
                 }
             }
         } else if ct.contains("x-www-form-urlencoded") || looks_like_form(text) {
@@ -138,7 +158,12 @@ impl<'a> Decoder<'a> {
         for (name, value) in form_urlencoded::parse(text.as_bytes()) {
             let (name, _) = peel_percent(&name);
             let name = name.into_owned();
-            if let Some(style) = self.splits.iter().find(|(re, _)| re.is_match(&name)).map(|(_, s)| *s) {
+            if let Some(style) = self
+                .splits
+                .iter()
+                .find(|(re, _)| re.is_match(&name))
+                .map(|(_, s)| *s)
+            {
                 self.items(&name, &value, style, chain, event);
                 continue;
             }
@@ -169,17 +194,27 @@ impl<'a> Decoder<'a> {
             .split(';')
             .find_map(|p| {
                 let p = p.trim();
-                p.get(..9).filter(|k| k.eq_ignore_ascii_case("boundary=")).map(|_| &p[9..])
+                p.get(..9)
+                    .filter(|k| k.eq_ignore_ascii_case("boundary="))
+                    .map(|_| &p[9..])
             })
             .map(|b| b.trim_matches('"').to_string())
-            .or_else(|| text.lines().next().and_then(|l| l.strip_prefix("--")).map(|b| b.trim().to_string()));
+            .or_else(|| {
+                text.lines()
+                    .next()
+                    .and_then(|l| l.strip_prefix("--"))
+                    .map(|b| b.trim().to_string())
+            });
         let Some(boundary) = boundary.filter(|b| !b.is_empty()) else {
             self.leaf("body", text.to_string(), &[], 0);
             return;
         };
         let delimiter = format!("--{boundary}");
         for part in text.split(delimiter.as_str()) {
-            let part = part.strip_prefix("\r\n").or_else(|| part.strip_prefix('\n')).unwrap_or(part);
+            let part = part
+                .strip_prefix("\r\n")
+                .or_else(|| part.strip_prefix('\n'))
+                .unwrap_or(part);
             if part.starts_with("--") || part.trim().is_empty() {
                 continue;
             }
@@ -200,14 +235,26 @@ impl<'a> Decoder<'a> {
                 Some(l[start..end].to_string())
             });
             if let Some(name) = name {
-                let value = body.strip_suffix("\r\n").or_else(|| body.strip_suffix('\n')).unwrap_or(body);
+                let value = body
+                    .strip_suffix("\r\n")
+                    .or_else(|| body.strip_suffix('\n'))
+                    .unwrap_or(body);
                 let (name, _) = peel_percent(&name);
                 self.value(name.into_owned(), value, &mut vec![Step::Multipart], 0, 0);
             }
         }
     }
 
-    fn json(&mut self, path: &str, v: &Value, chain: &mut Vec<Step>, event: u16, depth: usize, jdepth: usize, top: bool) {
+    fn json(
+        &mut self,
+        path: &str,
+        v: &Value,
+        chain: &mut Vec<Step>,
+        event: u16,
+        depth: usize,
+        jdepth: usize,
+        top: bool,
+    ) {
         if jdepth > self.limits.max_json_depth {
             self.notes.nesting_exceeded = true;
             return;
@@ -215,12 +262,24 @@ impl<'a> Decoder<'a> {
         match v {
             Value::Object(map) => {
                 for (k, x) in map {
-                    let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let child = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     if top && self.events_array == Some(k.as_str()) {
                         if let Value::Array(events) = x {
                             for (i, e) in events.iter().enumerate() {
                                 let ev = i.min(u16::MAX as usize) as u16;
-                                self.json(&format!("{child}[{i}]"), e, chain, ev, depth, jdepth + 2, false);
+                                self.json(
+                                    &format!("{child}[{i}]"),
+                                    e,
+                                    chain,
+                                    ev,
+                                    depth,
+                                    jdepth + 2,
+                                    false,
+                                );
                             }
                             continue;
                         }
@@ -230,7 +289,15 @@ impl<'a> Decoder<'a> {
             }
             Value::Array(items) => {
                 for (i, x) in items.iter().enumerate() {
-                    self.json(&format!("{path}[{i}]"), x, chain, event, depth, jdepth + 1, false);
+                    self.json(
+                        &format!("{path}[{i}]"),
+                        x,
+                        chain,
+                        event,
+                        depth,
+                        jdepth + 1,
+                        false,
+                    );
                 }
             }
             Value::String(s) => self.value(path.to_string(), s, chain, event, depth),
@@ -241,7 +308,14 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decode one value as deep as it goes, then record what is left.
-    fn value(&mut self, path: String, value: &str, chain: &mut Vec<Step>, event: u16, depth: usize) {
+    fn value(
+        &mut self,
+        path: String,
+        value: &str,
+        chain: &mut Vec<Step>,
+        event: u16,
+        depth: usize,
+    ) {
         if self.fields.len() >= self.limits.max_fields {
             self.notes.too_many_fields = true;
             return;
@@ -260,7 +334,9 @@ impl<'a> Decoder<'a> {
             if is_http_url(t) || json_shaped(t) || rounds >= 3 || !has_escape(t) {
                 break;
             }
-            let next = percent_encoding::percent_decode_str(t).decode_utf8_lossy().into_owned();
+            let next = percent_encoding::percent_decode_str(t)
+                .decode_utf8_lossy()
+                .into_owned();
             peeled = Cow::Owned(next);
             rounds += 1;
         }
@@ -278,13 +354,18 @@ impl<'a> Decoder<'a> {
                     return;
                 }
                 // Deeper than the parser goes: kept as text, so the PII detectors still see it.
-                Err(e) if e.to_string().contains("recursion limit") => self.notes.nesting_exceeded = true,
+                Err(e) if e.to_string().contains("recursion limit") => {
+                    self.notes.nesting_exceeded = true
+                }
                 Err(_) => {}
             }
         }
         if is_http_url(t) {
             self.leaf(&path, t.to_string(), chain, event);
-            if let Some(q) = t.split_once('?').map(|(_, q)| q.split('#').next().unwrap_or("")) {
+            if let Some(q) = t
+                .split_once('?')
+                .map(|(_, q)| q.split('#').next().unwrap_or(""))
+            {
                 chain.push(Step::Url);
                 for (name, v) in form_urlencoded::parse(q.as_bytes()) {
                     self.value(format!("{path}?{name}"), &v, chain, event, depth + 1);
@@ -309,7 +390,12 @@ impl<'a> Decoder<'a> {
             self.notes.too_many_fields = true;
             return;
         }
-        self.fields.push(Field { path: path.to_string(), value, chain: chain.to_vec(), event });
+        self.fields.push(Field {
+            path: path.to_string(),
+            value,
+            chain: chain.to_vec(),
+            event,
+        });
     }
 }
 
@@ -318,7 +404,9 @@ pub fn peel_percent(s: &str) -> (Cow<'_, str>, u8) {
     let mut current: Cow<str> = Cow::Borrowed(s);
     let mut rounds = 0;
     while rounds < 3 && has_escape(&current) {
-        let decoded = percent_encoding::percent_decode_str(&current).decode_utf8_lossy().into_owned();
+        let decoded = percent_encoding::percent_decode_str(&current)
+            .decode_utf8_lossy()
+            .into_owned();
         if decoded == current.as_ref() {
             break;
         }
@@ -330,7 +418,8 @@ pub fn peel_percent(s: &str) -> (Cow<'_, str>, u8) {
 
 fn has_escape(s: &str) -> bool {
     let b = s.as_bytes();
-    memchr::memchr_iter(b'%', b).any(|i| i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit())
+    memchr::memchr_iter(b'%', b)
+        .any(|i| i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit())
 }
 
 fn json_shaped(t: &str) -> bool {
@@ -346,7 +435,9 @@ fn looks_like_form(text: &str) -> bool {
     let first = text.split('&').next().unwrap_or("");
     text.contains('=')
         && !text.contains(['\n', ' '])
-        && first.split_once('=').is_some_and(|(k, _)| !k.is_empty() && !k.contains(['{', '"']))
+        && first
+            .split_once('=')
+            .is_some_and(|(k, _)| !k.is_empty() && !k.contains(['{', '"']))
 }
 
 /// Decode base64 / base64url that turns out to be readable text; `None` otherwise.
@@ -355,7 +446,10 @@ fn base64_text(t: &str) -> Option<String> {
         return None;
     }
     let b = t.as_bytes();
-    if !b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'-' | b'_')) {
+    if !b
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'-' | b'_'))
+    {
         return None;
     }
     // Hex digests and long numbers are valid base64 alphabets but never base64 payloads.
@@ -364,15 +458,23 @@ fn base64_text(t: &str) -> Option<String> {
     }
     let unpadded = t.trim_end_matches('=');
     let bytes = if unpadded.contains(['-', '_']) {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(unpadded).ok()?
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(unpadded)
+            .ok()?
     } else {
-        base64::engine::general_purpose::STANDARD_NO_PAD.decode(unpadded).ok()?
+        base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(unpadded)
+            .ok()?
     };
     let text = String::from_utf8(bytes).ok()?;
     let total = text.chars().count();
-    let printable = text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).count();
+    let printable = text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .count();
     // Readable text, and shaped like something worth decoding further.
-    (total >= 4 && printable * 100 >= total * 95 && text.chars().any(|c| c.is_alphabetic())).then_some(text)
+    (total >= 4 && printable * 100 >= total * 95 && text.chars().any(|c| c.is_alphabetic()))
+        .then_some(text)
 }
 
 #[cfg(test)]
@@ -391,7 +493,10 @@ mod tests {
     }
 
     fn get<'a>(fields: &'a [Field], path: &str) -> &'a Field {
-        fields.iter().find(|f| f.path == path).unwrap_or_else(|| panic!("no {path} in {fields:#?}"))
+        fields
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("no {path} in {fields:#?}"))
     }
 
     #[test]
@@ -408,7 +513,10 @@ mod tests {
         let f = decode_query("x=anna%2540example.se&dl=https%3A%2F%2Fshop.example%2Fcheckout%3Femail%3Danna%2540example.se");
         assert_eq!(get(&f, "x").value, "anna@example.se");
         assert_eq!(get(&f, "x").chain, vec![Step::Query, Step::Percent]);
-        assert_eq!(get(&f, "dl").value, "https://shop.example/checkout?email=anna%40example.se");
+        assert_eq!(
+            get(&f, "dl").value,
+            "https://shop.example/checkout?email=anna%40example.se"
+        );
         assert_eq!(get(&f, "dl?email").value, "anna@example.se");
     }
 
@@ -417,7 +525,10 @@ mod tests {
         let f = decode_query("pr1=id4711~nmGraviditetstest%202-pack~pr99&em=tv.1~em.etW8GRcLKWiX2S0pNLzM-ox61N414BMjK1vmR9VXeLY");
         assert_eq!(get(&f, "pr1.nm").value, "Graviditetstest 2-pack");
         assert_eq!(get(&f, "pr1.id").value, "4711");
-        assert_eq!(get(&f, "em.em").value, "etW8GRcLKWiX2S0pNLzM-ox61N414BMjK1vmR9VXeLY");
+        assert_eq!(
+            get(&f, "em.em").value,
+            "etW8GRcLKWiX2S0pNLzM-ox61N414BMjK1vmR9VXeLY"
+        );
         assert_eq!(get(&f, "em.tv").value, "1");
     }
 
@@ -425,7 +536,10 @@ mod tests {
     fn base64_text_is_opened_and_binary_is_not() {
         let f = decode_query("payload=eyJlbWFpbCI6ImFubmFAZXhhbXBsZS5zZSJ9&h=7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6");
         assert_eq!(get(&f, "payload.email").value, "anna@example.se");
-        assert_eq!(get(&f, "payload.email").chain, vec![Step::Query, Step::Base64, Step::Json]);
+        assert_eq!(
+            get(&f, "payload.email").chain,
+            vec![Step::Query, Step::Base64, Step::Json]
+        );
         assert!(get(&f, "h").chain == vec![Step::Query]);
     }
 
@@ -433,25 +547,55 @@ mod tests {
     fn batched_lines_multipart_and_events_array() {
         let limits = Limits::default();
         let mut d = Decoder::new(&limits, &[], None);
-        d.body(b"en=page_view\r\nen=purchase&ep.x=1", Some("text/plain"), BodyMode::Lines);
-        assert_eq!(d.fields.iter().filter(|f| f.path == "en").map(|f| f.event).collect::<Vec<_>>(), vec![0, 1]);
+        d.body(
+            b"en=page_view\r\nen=purchase&ep.x=1",
+            Some("text/plain"),
+            BodyMode::Lines,
+        );
+        assert_eq!(
+            d.fields
+                .iter()
+                .filter(|f| f.path == "en")
+                .map(|f| f.event)
+                .collect::<Vec<_>>(),
+            vec![0, 1]
+        );
 
         let mut d = Decoder::new(&limits, &[], None);
-        let body = "--B\r\nContent-Disposition: form-data; name=\"ud[em]\"\r\n\r\nx@y.se\r\n--B--\r\n";
-        d.body(body.as_bytes(), Some("multipart/form-data; boundary=B"), BodyMode::Auto);
+        let body =
+            "--B\r\nContent-Disposition: form-data; name=\"ud[em]\"\r\n\r\nx@y.se\r\n--B--\r\n";
+        d.body(
+            body.as_bytes(),
+            Some("multipart/form-data; boundary=B"),
+            BodyMode::Auto,
+        );
         assert_eq!(d.fields[0].path, "ud[em]");
         assert_eq!(d.fields[0].value, "x@y.se");
 
         let mut d = Decoder::new(&limits, &[], Some("data"));
-        d.body(br#"{"data":[{"event_name":"A"},{"event_name":"B"}],"access_token":"t"}"#, Some("application/json"), BodyMode::Auto);
-        let ev: Vec<_> = d.fields.iter().map(|f| (f.path.as_str(), f.event)).collect();
+        d.body(
+            br#"{"data":[{"event_name":"A"},{"event_name":"B"}],"access_token":"t"}"#,
+            Some("application/json"),
+            BodyMode::Auto,
+        );
+        let ev: Vec<_> = d
+            .fields
+            .iter()
+            .map(|f| (f.path.as_str(), f.event))
+            .collect();
         assert!(ev.contains(&("data[1].event_name", 1)), "{ev:?}");
         assert!(ev.contains(&("access_token", 0)));
     }
 
     #[test]
     fn bounds_hold() {
-        let limits = Limits { max_fields: 3, max_decode_depth: 2, max_json_depth: 4, max_body_bytes: 10, ..Limits::default() };
+        let limits = Limits {
+            max_fields: 3,
+            max_decode_depth: 2,
+            max_json_depth: 4,
+            max_body_bytes: 10,
+            ..Limits::default()
+        };
         let mut d = Decoder::new(&limits, &[], None);
         d.query("a=1&b=2&c=3&d=4&e=5");
         assert_eq!(d.fields.len(), 3);

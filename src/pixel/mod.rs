@@ -44,7 +44,11 @@ pub struct Beacon {
 
 impl Beacon {
     pub fn event(&self, index: u16) -> Option<&str> {
-        self.events.get(index as usize).filter(|e| !e.is_empty()).map(String::as_str).or_else(|| self.events.first().map(String::as_str))
+        self.events
+            .get(index as usize)
+            .filter(|e| !e.is_empty())
+            .map(String::as_str)
+            .or_else(|| self.events.first().map(String::as_str))
     }
 }
 
@@ -167,17 +171,23 @@ impl Recognizer {
         for pack in packs {
             let Some(v) = &pack.vendor else {
                 if !pack.endpoints.is_empty() || !pack.identity.is_empty() {
-                    return Err(Error::rules(format!("{}: pack `{}` has endpoints or identity fields but no [vendor]", pack.source, pack.pack.id)));
+                    return Err(Error::rules(format!(
+                        "{}: pack `{}` has endpoints or identity fields but no [vendor]",
+                        pack.source, pack.pack.id
+                    )));
                 }
                 continue;
             };
-            let ctx = |what: &str, id: &str, msg: String| Error::rules(format!("{}: {what} `{id}`: {msg}", pack.source));
+            let ctx = |what: &str, id: &str, msg: String| {
+                Error::rules(format!("{}: {what} `{id}`: {msg}", pack.source))
+            };
             if pack.endpoints.is_empty() {
                 return Err(ctx("vendor", &v.id, "no [[endpoints]]".into()));
             }
             let vendor_index = vendors.len();
             for e in &pack.endpoints {
-                let ep = compile_endpoint(e, vendor_index).map_err(|m| ctx("endpoint", &e.id, m))?;
+                let ep =
+                    compile_endpoint(e, vendor_index).map_err(|m| ctx("endpoint", &e.id, m))?;
                 for k in &e.keywords {
                     keywords.push(k.to_ascii_lowercase());
                     if k.contains('/') {
@@ -192,7 +202,8 @@ impl Recognizer {
             for i in &pack.identity {
                 for f in &i.fields {
                     identity.push(glob_to_regex(f));
-                    identity_meta.push((Arc::from(i.kind.as_str()), Arc::from(i.detector.as_str())));
+                    identity_meta
+                        .push((Arc::from(i.kind.as_str()), Arc::from(i.detector.as_str())));
                 }
             }
             let mut secrets = Vec::new();
@@ -203,9 +214,19 @@ impl Recognizer {
                     secret_meta.push((Arc::from(s.kind.as_str()), Arc::from(s.detector.as_str())));
                 }
             }
-            let content: Vec<String> = pack.content.iter().flat_map(|c| c.fields.iter().map(|f| glob_to_regex(f))).collect();
+            let content: Vec<String> = pack
+                .content
+                .iter()
+                .flat_map(|c| c.fields.iter().map(|f| glob_to_regex(f)))
+                .collect();
             let set = |patterns: &[String], what: &str| {
-                RegexSet::new(patterns).map_err(|e| ctx("vendor", &v.id, format!("{what} field pattern does not compile: {e}")))
+                RegexSet::new(patterns).map_err(|e| {
+                    ctx(
+                        "vendor",
+                        &v.id,
+                        format!("{what} field pattern does not compile: {e}"),
+                    )
+                })
             };
             vendors.push(Vendor {
                 id: Arc::from(v.id.as_str()),
@@ -226,8 +247,16 @@ impl Recognizer {
             .ascii_case_insensitive(true)
             .build(&keywords)
             .map_err(|e| Error::rules(format!("endpoint keywords do not compile: {e}")))?;
-        let endpoint_ids = endpoints.iter().map(|e| (vendors[e.vendor].id.clone(), e.id.clone())).collect();
-        Ok(Recognizer { vendors, endpoints, prefilter, endpoint_ids })
+        let endpoint_ids = endpoints
+            .iter()
+            .map(|e| (vendors[e.vendor].id.clone(), e.id.clone()))
+            .collect();
+        Ok(Recognizer {
+            vendors,
+            endpoints,
+            prefilter,
+            endpoint_ids,
+        })
     }
 
     /// Whether a raw record could be a pixel hit at all (one keyword of any endpoint occurs).
@@ -239,11 +268,16 @@ impl Recognizer {
     fn endpoint(&self, req: &Request) -> Option<&Endpoint> {
         let path = req.path();
         self.endpoints.iter().find(|e| {
-            (e.methods.is_empty() || e.methods.iter().any(|m| m.eq_ignore_ascii_case(&req.method)))
+            (e.methods.is_empty()
+                || e.methods
+                    .iter()
+                    .any(|m| m.eq_ignore_ascii_case(&req.method)))
                 && e.hosts.iter().any(|h| h.matches(&req.host))
                 && !e.exclude_hosts.iter().any(|h| h.matches(&req.host))
                 && e.paths.iter().any(|p| p.is_match(path))
-                && e.require_params.iter().all(|(name, value)| has_param(req.query(), name, value.as_deref()))
+                && e.require_params
+                    .iter()
+                    .all(|(name, value)| has_param(req.query(), name, value.as_deref()))
         })
     }
 
@@ -268,14 +302,20 @@ impl Recognizer {
         let path_caps = ep.paths.iter().find_map(|p| p.captures(req.path()));
         let resolve = |sources: &[Source]| -> Option<String> {
             sources.iter().find_map(|s| match s {
-                Source::Field(re) => fields.iter().find(|f| re.is_match(&f.path) && !f.value.is_empty()).map(|f| f.value.clone()),
+                Source::Field(re) => fields
+                    .iter()
+                    .find(|f| re.is_match(&f.path) && !f.value.is_empty())
+                    .map(|f| f.value.clone()),
                 Source::PathGroup(g) => path_caps.as_ref()?.name(g).map(|m| m.as_str().to_string()),
                 Source::Referer => req.referer.clone(),
                 Source::Host => (!req.host.is_empty()).then(|| req.host.clone()),
             })
         };
         let pixel_id = resolve(&ep.pixel_id);
-        let site = ep.site.iter().find_map(|s| site_from(resolve(std::slice::from_ref(s))?.as_str()));
+        let site = ep
+            .site
+            .iter()
+            .find_map(|s| site_from(resolve(std::slice::from_ref(s))?.as_str()));
         let mut events: Vec<String> = Vec::new();
         for source in &ep.event {
             if let Source::Field(re) = source {
@@ -290,8 +330,17 @@ impl Recognizer {
                 }
             }
         }
-        let top = |name: &str| fields.iter().find(|f| f.path == name).map(|f| f.value.as_str());
-        let consent = if ep.google_consent { Consent::google(top("gcs"), top("gcd")) } else { None };
+        let top = |name: &str| {
+            fields
+                .iter()
+                .find(|f| f.path == name)
+                .map(|f| f.value.as_str())
+        };
+        let consent = if ep.google_consent {
+            Consent::google(top("gcs"), top("gcd"))
+        } else {
+            None
+        };
         let twin = ep.twin.as_ref().map(|(group, keys)| {
             let key: Vec<&str> = keys.iter().map(|k| top(k).unwrap_or("")).collect();
             (group.clone(), key.join("\u{1f}"))
@@ -323,13 +372,17 @@ impl Recognizer {
 fn site_from(value: &str) -> Option<String> {
     url_host(value).or_else(|| {
         let v = value.trim().to_ascii_lowercase();
-        (v.contains('.') && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')).then_some(v)
+        (v.contains('.')
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
+        .then_some(v)
     })
 }
 
 fn has_param(query: Option<&str>, name: &str, value: Option<&str>) -> bool {
     let Some(q) = query else { return false };
-    form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == name && value.is_none_or(|want| v == want))
+    form_urlencoded::parse(q.as_bytes())
+        .any(|(k, v)| k == name && value.is_none_or(|want| v == want))
 }
 
 fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String> {
@@ -350,17 +403,26 @@ fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String>
     let sources = |list: &[String], what: &str| -> Result<Vec<Source>, String> {
         list.iter()
             .map(|s| match s.split_once(':') {
-                Some(("field", glob)) => Regex::new(&glob_to_regex(glob)).map(Source::Field).map_err(|e| e.to_string()),
+                Some(("field", glob)) => Regex::new(&glob_to_regex(glob))
+                    .map(Source::Field)
+                    .map_err(|e| e.to_string()),
                 Some(("path", group)) => {
-                    if paths.iter().any(|p| p.capture_names().flatten().any(|n| n == group)) {
+                    if paths
+                        .iter()
+                        .any(|p| p.capture_names().flatten().any(|n| n == group))
+                    {
                         Ok(Source::PathGroup(group.to_string()))
                     } else {
-                        Err(format!("{what} source `{s}`: no path regex has a group named `{group}`"))
+                        Err(format!(
+                            "{what} source `{s}`: no path regex has a group named `{group}`"
+                        ))
                     }
                 }
                 Some(("header", "referer")) => Ok(Source::Referer),
                 None if s == "host" => Ok(Source::Host),
-                _ => Err(format!("{what} source `{s}` is not field:GLOB, path:GROUP, header:referer or host")),
+                _ => Err(format!(
+                    "{what} source `{s}` is not field:GLOB, path:GROUP, header:referer or host"
+                )),
             })
             .collect()
     };
@@ -378,7 +440,9 @@ fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String>
                 "tilde-dot" => SplitStyle::TildeDot,
                 other => return Err(format!("split style `{other}` is not tilde2 or tilde-dot")),
             };
-            Regex::new(&s.params).map(|re| (re, style)).map_err(|err| format!("split params regex does not compile: {err}"))
+            Regex::new(&s.params)
+                .map(|re| (re, style))
+                .map_err(|err| format!("split params regex does not compile: {err}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let google_consent = match e.consent.as_deref() {
@@ -393,7 +457,11 @@ fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String>
         id: Arc::from(e.id.as_str()),
         vendor,
         hosts: e.hosts.iter().map(|h| HostPattern::parse(h)).collect(),
-        exclude_hosts: e.exclude_hosts.iter().map(|h| HostPattern::parse(h)).collect(),
+        exclude_hosts: e
+            .exclude_hosts
+            .iter()
+            .map(|h| HostPattern::parse(h))
+            .collect(),
         paths,
         methods: e.methods.clone(),
         require_params: e
@@ -411,7 +479,10 @@ fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String>
         site,
         splits,
         google_consent,
-        twin: e.twin.as_ref().map(|t| (Arc::from(t.group.as_str()), t.key.clone())),
+        twin: e
+            .twin
+            .as_ref()
+            .map(|t| (Arc::from(t.group.as_str()), t.key.clone())),
     })
 }
 
@@ -424,7 +495,10 @@ mod tests {
     }
 
     fn request(method: &str, url: &str) -> Request {
-        let mut r = Request { method: method.into(), ..Request::default() };
+        let mut r = Request {
+            method: method.into(),
+            ..Request::default()
+        };
         assert!(r.set_url(url));
         r
     }

@@ -17,7 +17,12 @@ pub fn root() -> PathBuf {
 }
 
 /// Scan inputs with the real pipeline; findings as JSON values (exactly what `scan` prints).
-pub fn scan_inputs(engine: &Engine, inputs: &[Input], reveal: bool, prefilter: bool) -> (Vec<FindingRecord>, Stats, ScanOutcome) {
+pub fn scan_inputs(
+    engine: &Engine,
+    inputs: &[Input],
+    reveal: bool,
+    prefilter: bool,
+) -> (Vec<FindingRecord>, Stats, ScanOutcome) {
     let mut scanner = Scanner::new(engine, Redactor::new([7; 32], reveal));
     scanner.prefilter = prefilter;
     let mut records = Vec::new();
