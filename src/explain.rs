@@ -203,9 +203,11 @@ pub fn render(engine: &Engine, req: &Request, redactor: &Redactor) -> String {
         .unwrap_or(0)
         .min(40);
     for f in &beacon.fields {
+        // Nested: reached through a second decoding (JSON in a parameter, a URL's query, items).
         let nested = f
             .chain
             .iter()
+            .skip(1)
             .any(|s| matches!(s, Step::Json | Step::Url | Step::Items | Step::Base64));
         let indent = if nested { "    " } else { "  " };
         let chain: Vec<&str> = f.chain.iter().map(|s| s.as_str()).collect();
@@ -221,6 +223,14 @@ pub fn render(engine: &Engine, req: &Request, redactor: &Redactor) -> String {
             show(&f.value),
             chain.join(" → ")
         );
+        if let Some((kind, _)) = vendor.semantics.identity(&f.path) {
+            let placeholder = engine.detectors.placeholders.is_plain(&f.value)
+                || crate::detect::hashes::hash_shape(&f.value)
+                    .is_some_and(|h| engine.detectors.placeholders.is_hash(&h));
+            if placeholder {
+                let _ = writeln!(out, "{indent}  · {kind} field holds a placeholder (empty, undefined, null, test...): not a person");
+            }
+        }
         for x in findings
             .iter()
             .filter(|x| x.field == f.path && x.event == f.event)
