@@ -344,6 +344,13 @@ pub fn is_kebab(id: &str) -> bool {
 /// `**` is anything.
 pub fn glob_to_regex(glob: &str) -> String {
     let mut out = String::from("^");
+        // `**.name`: `name` at the top, right after a segment separator, or as a bracketed name
+    // (`cd[name]`), never mid-word.
+    if let Some(rest) = glob.strip_prefix("**.") {
+        let name = glob_to_regex(rest);
+        let name = &name[1..name.len() - 1];
+        return format!(r"^(?:(?:.*[.?\]])?{name}|.*\[{name}\])$");
+    }
     let mut chars = glob.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '*' {
@@ -393,7 +400,11 @@ mod tests {
         let re = regex::Regex::new(&glob_to_regex("data[*].user_data.em**")).unwrap();
         assert!(re.is_match("data[0].user_data.em[1]"));
         assert!(re.is_match("data[12].user_data.em"));
-        let re = regex::Regex::new(&glob_to_regex("cd[*]**")).unwrap();
+                let re = regex::Regex::new(&glob_to_regex("cd[*]**")).unwrap();
         assert!(re.is_match("cd[contents][0].name"));
+        let re = regex::Regex::new(&glob_to_regex("**.hem")).unwrap();
+        assert!(re.is_match("hem") && re.is_match("pd.hem") && re.is_match("dl?hem"));
+        assert!(re.is_match("a[0].hem") && !re.is_match("them") && !re.is_match("pd.them"));
+        assert!(re.is_match("cd[hem]") && !re.is_match("cd[them]"));
     }
 }

@@ -143,7 +143,8 @@ struct Endpoint {
     paths: Vec<Regex>,
     methods: Vec<String>,
     require_params: Vec<(String, Option<String>)>,
-    body: BodyMode,
+        /// `None`: the body is not decoded (compressed session-recorder payloads).
+    body: Option<BodyMode>,
     events_array: Option<String>,
     pixel_id: Vec<Source>,
     event: Vec<Source>,
@@ -168,16 +169,15 @@ impl Recognizer {
         let mut vendors = Vec::new();
         let mut endpoints = Vec::new();
         let mut keywords: Vec<String> = Vec::new();
+                // Identity, content and secret fields declared outside any vendor apply to every vendor,
+        // after the vendor's own (e.g. `hem`, `email_hash` anywhere).
+        let global: Vec<&PackSpec> = packs.iter().filter(|p| p.vendor.is_none()).collect();
+        if let Some(pack) = global.iter().find(|p| !p.endpoints.is_empty()) {
+            return Err(Error::rules(format!("{}: pack `{}` has endpoints but no [vendor]", pack.source, pack.pack.id)));
+        }
         for pack in packs {
-            let Some(v) = &pack.vendor else {
-                if !pack.endpoints.is_empty() || !pack.identity.is_empty() {
-                    return Err(Error::rules(format!(
-                        "{}: pack `{}` has endpoints or identity fields but no [vendor]",
-                        pack.source, pack.pack.id
-                    )));
-                }
-                continue;
-            };
+            let Some(v) = &pack.vendor else { continue };
+            let scopes = || std::iter::once(pack).chain(global.iter().copied());
             let ctx = |what: &str, id: &str, msg: String| {
                 Error::rules(format!("{}: {what} `{id}`: {msg}", pack.source))
             };
@@ -199,7 +199,7 @@ impl Recognizer {
             }
             let mut identity = Vec::new();
             let mut identity_meta = Vec::new();
-            for i in &pack.identity {
+                        for i in scopes().flat_map(|p| &p.identity) {
                 for f in &i.fields {
                     identity.push(glob_to_regex(f));
                     identity_meta
@@ -208,19 +208,18 @@ impl Recognizer {
             }
             let mut secrets = Vec::new();
             let mut secret_meta = Vec::new();
-            for s in &pack.secrets {
+                        for s in scopes().flat_map(|p| &p.secrets) {
                 for f in &s.fields {
                     secrets.push(glob_to_regex(f));
                     secret_meta.push((Arc::from(s.kind.as_str()), Arc::from(s.detector.as_str())));
                 }
             }
-            let content: Vec<String> = pack
-                .content
-                .iter()
+            let content: Vec<String> = scopes()
+                .flat_map(|p| p.content.iter())
                 .flat_map(|c| c.fields.iter().map(|f| glob_to_regex(f)))
                 .collect();
             let set = |patterns: &[String], what: &str| {
-                RegexSet::new(patterns).map_err(|e| {
+                regex::RegexSetBuilder::new(patterns).case_insensitive(true).build().map_err(|e| {
                     ctx(
                         "vendor",
                         &v.id,
@@ -293,8 +292,8 @@ impl Recognizer {
         if let Some(q) = req.query() {
             decoder.query(q);
         }
-        if let Some(body) = &req.body {
-            decoder.body(body, req.content_type.as_deref(), ep.body);
+        if let (Some(body), Some(mode)) = (&req.body, ep.body) {
+            decoder.body(body, req.content_type.as_deref(), mode);
         }
         let mut notes = decoder.notes;
         notes.body_truncated |= req.body_truncated;
@@ -427,9 +426,10 @@ fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String>
             .collect()
     };
     let body = match e.body.as_str() {
-        "auto" => BodyMode::Auto,
-        "lines" => BodyMode::Lines,
-        other => return Err(format!("body `{other}` is not auto or lines")),
+        "auto" => Some(BodyMode::Auto),
+        "lines" => Some(BodyMode::Lines),
+        "none" => None,
+        other => return Err(format!("body `{other}` is not auto, lines or none")),
     };
     let splits = e
         .split
