@@ -344,7 +344,7 @@ pub fn is_kebab(id: &str) -> bool {
 /// `**` is anything.
 pub fn glob_to_regex(glob: &str) -> String {
     let mut out = String::from("^");
-        // `**.name`: `name` at the top, right after a segment separator, or as a bracketed name
+    // `**.name`: `name` at the top, right after a segment separator, or as a bracketed name
     // (`cd[name]`), never mid-word.
     if let Some(rest) = glob.strip_prefix("**.") {
         let name = glob_to_regex(rest);
@@ -400,7 +400,7 @@ mod tests {
         let re = regex::Regex::new(&glob_to_regex("data[*].user_data.em**")).unwrap();
         assert!(re.is_match("data[0].user_data.em[1]"));
         assert!(re.is_match("data[12].user_data.em"));
-                let re = regex::Regex::new(&glob_to_regex("cd[*]**")).unwrap();
+        let re = regex::Regex::new(&glob_to_regex("cd[*]**")).unwrap();
         assert!(re.is_match("cd[contents][0].name"));
         let re = regex::Regex::new(&glob_to_regex("**.hem")).unwrap();
         assert!(re.is_match("hem") && re.is_match("pd.hem") && re.is_match("dl?hem"));

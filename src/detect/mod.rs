@@ -227,7 +227,7 @@ impl Detectors {
                 let regex = Regex::new(&d.regex)
                     .map_err(|e| ctx(format!("regex does not compile: {e}")))?;
                 if let Some(v) = &d.validator {
-                    if !validate::NAMES.contains(&v.as_str()) {
+                    if !validate::known(v) {
                         return Err(ctx(format!(
                             "validator `{v}` is unknown (known: {})",
                             validate::NAMES.join(", ")
@@ -541,9 +541,19 @@ fn normalize_pii(kind: &str, text: &str) -> String {
         "phone" => validate::plausible_phone(text)
             .map(|d| sha256_hex(&d))
             .unwrap_or_else(|| validate::digits(text)),
-        "national_id" => validate::se_personnummer(text)
-            .map(|t| format!("se-pnr:{t}"))
-            .unwrap_or_else(|| validate::digits(text)),
+        // SE and DK numbers share the ten-digit shape: one value, one fingerprint, whichever matched.
+        "national_id" => match validate::se_personnummer(text) {
+            Some(ten) => format!("nid:{ten}"),
+            None if text.chars().any(|c| c.is_ascii_alphabetic()) => {
+                format!("nid:{}", text.trim().to_ascii_uppercase())
+            }
+            None => format!("nid:{}", validate::digits(text)),
+        },
+        "payment_card" | "iban" => text
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_uppercase(),
         _ => text.trim().to_lowercase(),
     }
 }

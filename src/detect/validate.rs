@@ -8,9 +8,23 @@ pub const NAMES: &[&str] = &[
     "phone",
     "phone-plausible",
     "phone-se",
+    "phone:REGION",
     "se-personnummer",
+    "no-fodselsnummer",
+    "dk-cpr",
+    "fi-hetu",
+    "payment-card",
+    "iban",
     "luhn",
 ];
+
+/// Whether a pack may name this validator.
+pub fn known(name: &str) -> bool {
+    match name.strip_prefix("phone:") {
+        Some(region) => region.parse::<phonenumber::country::Id>().is_ok(),
+        None => NAMES.contains(&name) && name != "phone:REGION",
+    }
+}
 
 pub fn run(name: &str, text: &str) -> bool {
     match name {
@@ -19,8 +33,20 @@ pub fn run(name: &str, text: &str) -> bool {
         "phone-plausible" => plausible_phone(text).is_some(),
         "phone-se" => phone_se(text),
         "se-personnummer" => se_personnummer(text).is_some(),
+        "no-fodselsnummer" => no_fodselsnummer(text),
+        "dk-cpr" => dk_cpr(text),
+        "fi-hetu" => fi_hetu(text),
+        "payment-card" => payment_card(text),
+        "iban" => iban(text),
         "luhn" => luhn(&digits(text)),
-        _ => false,
+        other => match other
+            .strip_prefix("phone:")
+            .and_then(|r| r.parse::<phonenumber::country::Id>().ok())
+        {
+            Some(region) => phonenumber::parse(Some(region), text.trim())
+                .is_ok_and(|n| phonenumber::is_valid(&n)),
+            None => false,
+        },
     }
 }
 
@@ -128,6 +154,227 @@ pub fn se_personnummer(text: &str) -> Option<String> {
     (valid_date && luhn(ten)).then(|| ten.to_string())
 }
 
+/// Norwegian fødselsnummer (and D- and H-numbers): a real date (day + 40, month + 40 allowed)
+/// and both mod-11 control digits.
+pub fn no_fodselsnummer(text: &str) -> bool {
+    let d: Vec<u32> = digits(text).bytes().map(|b| (b - b'0') as u32).collect();
+    if d.len() != 11 {
+        return false;
+    }
+    let mut day = d[0] * 10 + d[1];
+    let mut month = d[2] * 10 + d[3];
+    if day > 40 {
+        day -= 40;
+    }
+    if month > 40 {
+        month -= 40;
+    }
+    let year = 1900 + (d[4] * 10 + d[5]) as i32;
+    if NaiveDate::from_ymd_opt(year, month, day).is_none()
+        && NaiveDate::from_ymd_opt(year + 100, month, day).is_none()
+    {
+        return false;
+    }
+    let control = |weights: &[u32]| -> Option<u32> {
+        let sum: u32 = weights.iter().zip(&d).map(|(w, x)| w * x).sum();
+        match 11 - sum % 11 {
+            11 => Some(0),
+            10 => None,
+            k => Some(k),
+        }
+    };
+    control(&[3, 7, 6, 1, 8, 9, 4, 5, 2]) == Some(d[9])
+        && control(&[5, 4, 3, 2, 7, 6, 5, 4, 3, 2]) == Some(d[10])
+}
+
+/// Danish CPR: `DDMMYY-SSSS` with a real date. The mod-11 check was abandoned in 2007, so the
+/// date is all that can be checked.
+pub fn dk_cpr(text: &str) -> bool {
+    let d = digits(text);
+    if d.len() != 10 {
+        return false;
+    }
+    let day: u32 = d[0..2].parse().unwrap_or(0);
+    let month: u32 = d[2..4].parse().unwrap_or(0);
+    let yy: i32 = d[4..6].parse().unwrap_or(0);
+    NaiveDate::from_ymd_opt(1900 + yy, month, day).is_some()
+        || NaiveDate::from_ymd_opt(2000 + yy, month, day).is_some()
+}
+
+/// Finnish henkilötunnus `DDMMYYCZZZQ`: century sign, a real date and the check character
+/// (`DDMMYYZZZ` mod 31 into `0123456789ABCDEFHJKLMNPRSTUVWXY`).
+pub fn fi_hetu(text: &str) -> bool {
+    let t = text.trim().to_ascii_uppercase();
+    let b = t.as_bytes();
+    if b.len() != 11 || !b[..6].iter().chain(&b[7..10]).all(u8::is_ascii_digit) {
+        return false;
+    }
+    let century = match b[6] {
+        b'+' => 1800,
+        b'-' | b'Y' | b'X' | b'W' | b'V' | b'U' => 1900,
+        b'A' | b'B' | b'C' | b'D' | b'E' | b'F' => 2000,
+        _ => return false,
+    };
+    let num = |s: &str| s.parse::<u32>().unwrap_or(0);
+    let (day, month, yy) = (num(&t[0..2]), num(&t[2..4]), num(&t[4..6]) as i32);
+    if NaiveDate::from_ymd_opt(century + yy, month, day).is_none() {
+        return false;
+    }
+    let n: u64 = format!("{}{}", &t[0..6], &t[7..10]).parse().unwrap_or(0);
+    const CHECK: &[u8] = b"0123456789ABCDEFHJKLMNPRSTUVWXY";
+    CHECK[(n % 31) as usize] == b[10]
+}
+
+/// A payment card number: 13–19 digits, Luhn, and an issuer range (Visa, Mastercard, Amex,
+/// Discover, JCB, Diners, UnionPay, Maestro).
+pub fn payment_card(text: &str) -> bool {
+    let d = digits(text);
+    let len = d.len();
+    if !(13..=19).contains(&len) || !luhn(&d) {
+        return false;
+    }
+    let p = |n: usize| d[..n].parse::<u32>().unwrap_or(0);
+    let issuer = match d.as_bytes()[0] {
+        b'4' => matches!(len, 13 | 16 | 19),
+        b'5' => {
+            ((51..=55).contains(&p(2)) && len == 16) || [5018, 5020, 5038, 5893].contains(&p(4))
+        }
+        b'2' => (2221..=2720).contains(&p(4)) && len == 16,
+        b'3' => {
+            ((p(2) == 34 || p(2) == 37) && len == 15)
+                || ((3528..=3589).contains(&p(4)) && len >= 16)
+                || (((300..=305).contains(&p(3)) || p(2) == 36 || p(2) == 38 || p(2) == 39)
+                    && len >= 14)
+        }
+        b'6' => {
+            p(4) == 6011
+                || (644..=649).contains(&p(3))
+                || p(2) == 65
+                || p(2) == 62
+                || [6304, 6759, 6761, 6762, 6763].contains(&p(4))
+        }
+        _ => false,
+    };
+    // Numbers made of one to three distinct digits (4111 1111..., 5555 5555 5555 4444) are
+    // fillers and test numbers, not a person's card.
+    let distinct = d
+        .bytes()
+        .fold(0u16, |set, c| set | 1 << (c - b'0'))
+        .count_ones();
+    issuer && distinct >= 4
+}
+
+/// IBAN: a known country, that country's length, and mod 97 = 1.
+pub fn iban(text: &str) -> bool {
+    let t = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if t.len() < 15 || !t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let Some(&(_, len)) = IBAN_LENGTHS.iter().find(|(c, _)| *c == &t[..2]) else {
+        return false;
+    };
+    if t.len() != len || !t[2..4].bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let rearranged = format!("{}{}", &t[4..], &t[..4]);
+    let mut rem: u32 = 0;
+    for c in rearranged.chars() {
+        let v = c.to_digit(36).unwrap_or(0);
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+/// IBAN lengths by country (SWIFT IBAN registry).
+const IBAN_LENGTHS: &[(&str, usize)] = &[
+    ("AD", 24),
+    ("AE", 23),
+    ("AL", 28),
+    ("AT", 20),
+    ("AZ", 28),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("BH", 22),
+    ("BR", 29),
+    ("BY", 28),
+    ("CH", 21),
+    ("CR", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DK", 18),
+    ("DO", 28),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GE", 22),
+    ("GI", 23),
+    ("GL", 18),
+    ("GR", 27),
+    ("GT", 28),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IL", 23),
+    ("IQ", 23),
+    ("IS", 26),
+    ("IT", 27),
+    ("JO", 30),
+    ("KW", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LC", 32),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("LY", 25),
+    ("MC", 27),
+    ("MD", 24),
+    ("ME", 22),
+    ("MK", 19),
+    ("MR", 27),
+    ("MT", 31),
+    ("MU", 30),
+    ("NL", 18),
+    ("NO", 15),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("RS", 22),
+    ("SA", 24),
+    ("SC", 31),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("ST", 25),
+    ("SV", 28),
+    ("TL", 23),
+    ("TN", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("VA", 22),
+    ("VG", 24),
+    ("XK", 20),
+];
+
 /// Luhn over the whole digit string (check digit last).
 pub fn luhn(d: &str) -> bool {
     if d.len() < 2 || !d.bytes().all(|b| b.is_ascii_digit()) {
@@ -210,6 +457,47 @@ mod tests {
         assert!(se_personnummer("900101-1234").is_none(), "luhn");
         assert!(se_personnummer("811318-9876").is_none(), "month");
         assert!(se_personnummer("17811218-9876").is_none(), "century");
+    }
+
+    #[test]
+    fn nordic_identity_numbers() {
+        assert!(no_fodselsnummer("01010750160"));
+        assert!(!no_fodselsnummer("01010750161"));
+        assert!(dk_cpr("010190-1234"));
+        assert!(!dk_cpr("320190-1234"));
+        assert!(fi_hetu("131052-308T"));
+        assert!(!fi_hetu("131052-308U"));
+    }
+
+    #[test]
+    fn cards_and_ibans() {
+        assert!(payment_card("4012 8888 8888 1881"));
+        assert!(
+            !payment_card("4111 1111 1111 1111"),
+            "a run of one digit is a filler"
+        );
+        assert!(payment_card("5425233430109903"));
+        assert!(!payment_card("5555555555554444"), "two distinct digits");
+        assert!(payment_card("378282246310005"));
+        assert!(!payment_card("4111111111111112"), "luhn");
+        assert!(!payment_card("1234567812345670"), "no issuer starts with 1");
+        assert!(!payment_card("4444444444444448"), "filler");
+        assert!(iban("SE45 5000 0000 0583 9825 7466"));
+        assert!(iban("GB82WEST12345698765432"));
+        assert!(iban("de89370400440532013000"));
+        assert!(!iban("GB82WEST12345698765433"));
+        assert!(!iban("SE45500000000583982574"), "wrong length for SE");
+    }
+
+    #[test]
+    fn regional_phones() {
+        assert!(run("phone:GB", "020 7946 0018"));
+        assert!(run("phone:US", "(201) 555-0123"));
+        assert!(run("phone:DE", "0151 23456789"));
+        assert!(run("phone:NO", "412 34 567"));
+        assert!(run("phone:FI", "040 123 4567"));
+        assert!(!run("phone:US", "(000) 000-0000"));
+        assert!(known("phone:SE") && known("iban") && !known("phone:XX") && !known("bogus"));
     }
 
     #[test]

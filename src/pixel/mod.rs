@@ -143,7 +143,7 @@ struct Endpoint {
     paths: Vec<Regex>,
     methods: Vec<String>,
     require_params: Vec<(String, Option<String>)>,
-        /// `None`: the body is not decoded (compressed session-recorder payloads).
+    /// `None`: the body is not decoded (compressed session-recorder payloads).
     body: Option<BodyMode>,
     events_array: Option<String>,
     pixel_id: Vec<Source>,
@@ -169,11 +169,14 @@ impl Recognizer {
         let mut vendors = Vec::new();
         let mut endpoints = Vec::new();
         let mut keywords: Vec<String> = Vec::new();
-                // Identity, content and secret fields declared outside any vendor apply to every vendor,
+        // Identity, content and secret fields declared outside any vendor apply to every vendor,
         // after the vendor's own (e.g. `hem`, `email_hash` anywhere).
         let global: Vec<&PackSpec> = packs.iter().filter(|p| p.vendor.is_none()).collect();
         if let Some(pack) = global.iter().find(|p| !p.endpoints.is_empty()) {
-            return Err(Error::rules(format!("{}: pack `{}` has endpoints but no [vendor]", pack.source, pack.pack.id)));
+            return Err(Error::rules(format!(
+                "{}: pack `{}` has endpoints but no [vendor]",
+                pack.source, pack.pack.id
+            )));
         }
         for pack in packs {
             let Some(v) = &pack.vendor else { continue };
@@ -199,7 +202,7 @@ impl Recognizer {
             }
             let mut identity = Vec::new();
             let mut identity_meta = Vec::new();
-                        for i in scopes().flat_map(|p| &p.identity) {
+            for i in scopes().flat_map(|p| &p.identity) {
                 for f in &i.fields {
                     identity.push(glob_to_regex(f));
                     identity_meta
@@ -208,7 +211,7 @@ impl Recognizer {
             }
             let mut secrets = Vec::new();
             let mut secret_meta = Vec::new();
-                        for s in scopes().flat_map(|p| &p.secrets) {
+            for s in scopes().flat_map(|p| &p.secrets) {
                 for f in &s.fields {
                     secrets.push(glob_to_regex(f));
                     secret_meta.push((Arc::from(s.kind.as_str()), Arc::from(s.detector.as_str())));
@@ -219,13 +222,16 @@ impl Recognizer {
                 .flat_map(|c| c.fields.iter().map(|f| glob_to_regex(f)))
                 .collect();
             let set = |patterns: &[String], what: &str| {
-                regex::RegexSetBuilder::new(patterns).case_insensitive(true).build().map_err(|e| {
-                    ctx(
-                        "vendor",
-                        &v.id,
-                        format!("{what} field pattern does not compile: {e}"),
-                    )
-                })
+                regex::RegexSetBuilder::new(patterns)
+                    .case_insensitive(true)
+                    .build()
+                    .map_err(|e| {
+                        ctx(
+                            "vendor",
+                            &v.id,
+                            format!("{what} field pattern does not compile: {e}"),
+                        )
+                    })
             };
             vendors.push(Vendor {
                 id: Arc::from(v.id.as_str()),
