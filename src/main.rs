@@ -51,6 +51,15 @@ struct EngineArgs {
     /// Extra rule-pack directory (adds packs, or replaces embedded ones with the same id). Repeatable.
     #[arg(long = "detectors", value_name = "DIR")]
     detectors: Vec<PathBuf>,
+    /// Your customers' identifiers, one per line: e-mails, phones, personal numbers or hashes.
+    /// Hashed in memory with each vendor's normalisation; matching findings are `confirmed`.
+    /// The list itself is never written anywhere.
+    #[arg(long, value_name = "FILE")]
+    known_identifiers: Option<PathBuf>,
+    /// Sites that are an Art. 9 context by themselves, one `HOST TYPE` per line
+    /// (e.g. `klinik.example.se health`).
+    #[arg(long, value_name = "FILE")]
+    sites: Option<PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -200,8 +209,34 @@ fn main() -> ExitCode {
     }
 }
 
-fn engine(args: &EngineArgs) -> Result<Engine, Error> {
-    Engine::load(&args.detectors, args.limits.limits())
+fn engine(args: &EngineArgs) -> Result<Engine> {
+    let mut engine = Engine::load(&args.detectors, args.limits.limits())?;
+    if let Some(path) = &args.known_identifiers {
+        let file = std::fs::File::open(path)
+            .map_err(|e| Error::config(format!("{}: cannot read: {e}", path.display())))?;
+        let known = pixelwarden::detect::known::KnownIdentifiers::read(io::BufReader::new(file))
+            .map_err(|e| Error::config(format!("{}: cannot read: {e}", path.display())))?;
+        eprintln!(
+            "pixelwarden: {} known identifiers loaded{}",
+            known.people,
+            if known.unrecognised > 0 {
+                format!(
+                    " ({} lines not recognised as e-mail, phone, personal number or hash)",
+                    known.unrecognised
+                )
+            } else {
+                String::new()
+            }
+        );
+        engine.detectors.known = Some(known);
+    }
+    if let Some(path) = &args.sites {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::config(format!("{}: cannot read: {e}", path.display())))?;
+        engine.detectors.sites =
+            pixelwarden::detect::sites::SiteContexts::parse(&text, &path.display().to_string())?;
+    }
+    Ok(engine)
 }
 
 fn redactor(key_file: Option<&PathBuf>, reveal: bool) -> Result<Redactor> {
@@ -314,6 +349,21 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
                 String::new()
             }
         );
+        if s.cross_site_constants > 0 {
+            let _ = writeln!(
+                err,
+                "not people: {} hashed values that recur on {}+ unrelated sites were suppressed",
+                s.cross_site_constants,
+                pixelwarden::pipeline::CROSS_SITE_SITES
+            );
+        }
+        if s.confirmed > 0 {
+            let _ = writeln!(
+                err,
+                "confirmed customers: {} findings match --known-identifiers",
+                s.confirmed
+            );
+        }
         let classes: Vec<String> = s
             .findings_by_class
             .iter()

@@ -64,6 +64,9 @@ pub struct Stats {
     pub beacons_by_vendor: BTreeMap<String, u64>,
     pub beacons_by_endpoint: BTreeMap<String, u64>,
     pub twins: u64,
+    /// Hashed values suppressed because they recur across unrelated sites.
+    pub cross_site_constants: u64,
+    pub confirmed: u64,
     pub findings_by_class: BTreeMap<Class, u64>,
     pub decode_truncated: u64,
     pub decode_limited: u64,
@@ -118,6 +121,37 @@ impl TwinCache {
     }
 }
 
+/// Hashed identity values seen on several unrelated sites are not a person (a tag manager's
+/// constant, a test value): after [`CROSS_SITE_SITES`] distinct sites a value is suppressed.
+/// Bounded: at most [`CROSS_SITE_VALUES`] values are tracked.
+#[derive(Debug, Default)]
+struct CrossSite {
+    sites: HashMap<String, Vec<Arc<str>>>,
+}
+
+pub const CROSS_SITE_SITES: usize = 3;
+pub const CROSS_SITE_VALUES: usize = 200_000;
+
+impl CrossSite {
+    /// Record a sighting; true when the value is a cross-site constant.
+    fn is_constant(&mut self, value: &str, site: Option<&str>) -> bool {
+        let Some(site) = site else {
+            return self
+                .sites
+                .get(value)
+                .is_some_and(|s| s.len() >= CROSS_SITE_SITES);
+        };
+        if !self.sites.contains_key(value) && self.sites.len() >= CROSS_SITE_VALUES {
+            return false;
+        }
+        let seen = self.sites.entry(value.to_string()).or_default();
+        if seen.len() < CROSS_SITE_SITES && !seen.iter().any(|s| &**s == site) {
+            seen.push(Arc::from(site));
+        }
+        seen.len() >= CROSS_SITE_SITES
+    }
+}
+
 /// A skipped record worth telling the user about.
 #[derive(Debug, Clone)]
 pub struct SkipNote {
@@ -134,6 +168,7 @@ pub struct Scanner<'e> {
     /// When false, every record is parsed (to prove the prefilter changes nothing).
     pub prefilter: bool,
     twins: TwinCache,
+    constants: CrossSite,
 }
 
 impl<'e> Scanner<'e> {
@@ -144,6 +179,7 @@ impl<'e> Scanner<'e> {
             stats: Stats::default(),
             prefilter: true,
             twins: TwinCache::default(),
+            constants: CrossSite::default(),
         }
     }
 
@@ -222,7 +258,16 @@ impl<'e> Scanner<'e> {
         }
         findings
             .iter()
+            .filter(|f| {
+                let constant = f.class == Class::HashedPii
+                    && self
+                        .constants
+                        .is_constant(f.norm.expose(), beacon.site.as_deref());
+                self.stats.cross_site_constants += constant as u64;
+                !constant
+            })
             .map(|f| {
+                self.stats.confirmed += f.confirmed as u64;
                 *self.stats.findings_by_class.entry(f.class).or_default() += 1;
                 let cx = Context {
                     ts: req.ts,

@@ -49,6 +49,9 @@ pub struct FindingRecord {
     pub severity: Severity,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash: Option<&'static str>,
+    /// The identifier is one of the user's known customers (`--known-identifiers`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
     /// The body was cut (by the log or by `max_body_bytes`): more may have been sent.
@@ -146,6 +149,7 @@ impl Redactor {
             fingerprint: self.fingerprint(&f.kind, f.norm.expose()),
             severity: f.severity,
             hash: f.algorithm,
+            confirmed: f.confirmed,
             consent: cx.consent.cloned(),
             truncated: cx.truncated,
         }

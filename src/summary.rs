@@ -20,6 +20,10 @@ pub struct Group {
     pub distinct_capped: bool,
     #[serde(skip)]
     fingerprints: HashSet<u64>,
+    /// Distinct fingerprints of confirmed customers (`--known-identifiers`).
+    pub confirmed: usize,
+    #[serde(skip)]
+    confirmed_fingerprints: HashSet<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -52,6 +56,10 @@ impl Summary {
             g.distinct_capped = true;
         }
         g.distinct = g.fingerprints.len();
+        if r.confirmed && g.confirmed_fingerprints.len() < MAX_DISTINCT {
+            g.confirmed_fingerprints.insert(fp);
+            g.confirmed = g.confirmed_fingerprints.len();
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -65,7 +73,7 @@ impl Summary {
             .map(|((site, vendor, class), g)| {
                 serde_json::json!({"site": site, "vendor": vendor, "class": class, "count": g.count,
                   "first_seen": g.first_seen, "last_seen": g.last_seen, "distinct_fingerprints": g.distinct,
-                  "distinct_capped": g.distinct_capped})
+                  "distinct_capped": g.distinct_capped, "confirmed_people": g.confirmed})
             })
             .collect();
         serde_json::Value::Array(rows)
@@ -82,10 +90,11 @@ impl Summary {
             "class",
             "count",
             "distinct",
+            "confirmed",
             "first seen",
             "last seen",
         ];
-        let cells: Vec<[String; 7]> = rows
+        let cells: Vec<[String; 8]> = rows
             .iter()
             .map(|((site, vendor, class), g)| {
                 [
@@ -94,6 +103,11 @@ impl Summary {
                     class.to_string(),
                     g.count.to_string(),
                     format!("{}{}", if g.distinct_capped { "≥" } else { "" }, g.distinct),
+                    if g.confirmed > 0 {
+                        g.confirmed.to_string()
+                    } else {
+                        "-".into()
+                    },
                     g.first_seen.clone().unwrap_or_else(|| "-".into()),
                     g.last_seen.clone().unwrap_or_else(|| "-".into()),
                 ]
@@ -108,7 +122,7 @@ impl Summary {
         let line = |row: &[String], out: &mut String| {
             for (i, (c, w)) in row.iter().zip(width).enumerate() {
                 let pad = w - c.chars().count();
-                if i == 3 || i == 4 {
+                if (3..=5).contains(&i) {
                     let _ = write!(out, "{}{}  ", " ".repeat(pad), c);
                 } else {
                     let _ = write!(out, "{}{}  ", c, " ".repeat(pad));

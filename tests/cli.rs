@@ -267,3 +267,87 @@ fn sample_scan_and_rules_test_pass() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn known_customers_are_confirmed_and_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    plant(&dir.path().join("logs"));
+    let known = dir.path().join("customers.txt");
+    // The planted hash is anna's e-mail, who is not on the list.
+    std::fs::write(
+        &known,
+        format!("# our customers\n{EMAIL}\nnot-a-customer-id\n"),
+    )
+    .unwrap();
+    let out = pixelwarden(
+        &[
+            "scan",
+            "--no-progress",
+            "--known-identifiers",
+            known.to_str().unwrap(),
+            dir.path().join("logs").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let confirmed = stdout
+        .lines()
+        .filter(|l| l.contains("\"confirmed\":true"))
+        .count();
+    assert!(
+        confirmed >= 7,
+        "the planted e-mail is confirmed in every format: {confirmed}"
+    );
+    // Its hash in udff[fn] belongs to another value, so not every identity finding is confirmed.
+    assert!(stdout
+        .lines()
+        .any(|l| l.contains("\"class\":\"hashed_pii\"") && !l.contains("confirmed")));
+    assert!(
+        stderr.contains("1 known identifiers loaded (1 lines not recognised"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("confirmed customers"), "{stderr}");
+    assert_eq!(leaks(&stdout), Vec::<&str>::new());
+    assert!(
+        !stderr.contains("anna.svensson"),
+        "the list is never echoed"
+    );
+}
+
+#[test]
+fn marked_sites_report_their_category() {
+    let dir = tempfile::tempdir().unwrap();
+    plant(&dir.path().join("logs"));
+    let sites = dir.path().join("sites.txt");
+    std::fs::write(&sites, "apotek.example.se health\n").unwrap();
+    let out = pixelwarden(
+        &[
+            "scan",
+            "--no-progress",
+            "--sites",
+            sites.to_str().unwrap(),
+            dir.path().join("logs").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("\"detector\":\"site-context\"")
+                && l.contains("\"type\":\"health\"")),
+        "{stdout}"
+    );
+    std::fs::write(&sites, "apotek.example.se wellness\n").unwrap();
+    let out = pixelwarden(
+        &[
+            "scan",
+            "--sites",
+            sites.to_str().unwrap(),
+            dir.path().join("logs").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -8,6 +8,8 @@
 //! severity of Art. 9 findings that travel together with a person's identity.
 
 pub mod hashes;
+pub mod known;
+pub mod sites;
 pub mod validate;
 pub mod vocab;
 
@@ -163,6 +165,8 @@ pub struct Finding {
     pub norm: RawValue,
     /// For hashed identifiers: the digest algorithm.
     pub algorithm: Option<&'static str>,
+    /// The identifier matches the user's `--known-identifiers` list: a confirmed customer.
+    pub confirmed: bool,
 }
 
 #[derive(Debug)]
@@ -193,6 +197,10 @@ pub struct Detectors {
     keyword_owner: Vec<usize>,
     pub placeholders: Placeholders,
     pub vocabs: Vec<Vocab>,
+    /// The user's customers (`--known-identifiers`), if given.
+    pub known: Option<known::KnownIdentifiers>,
+    /// Sites the user marked as an Art. 9 context (`--sites`).
+    pub sites: sites::SiteContexts,
 }
 
 fn parse_severity(
@@ -296,6 +304,8 @@ impl Detectors {
             keyword_owner,
             placeholders,
             vocabs,
+            known: None,
+            sites: sites::SiteContexts::default(),
         })
     }
 
@@ -332,6 +342,12 @@ impl Detectors {
             }
         }
         self.beacon_rules(beacon, &mut out);
+        if let Some(known) = &self.known {
+            for f in out.iter_mut().filter(|f| f.class.is_identity()) {
+                // Hashed values and plaintext e-mails/phones carry a hex digest as their norm.
+                f.confirmed = known.contains_digest(f.norm.expose());
+            }
+        }
         dedupe(out)
     }
 
@@ -469,6 +485,22 @@ impl Detectors {
     }
 
     fn beacon_rules(&self, beacon: &Beacon, out: &mut Vec<Finding>) {
+        if let Some((host, kind)) = beacon.site.as_deref().and_then(|s| self.sites.lookup(s)) {
+            let evidence = format!("site {host} is marked {kind}");
+            out.push(Finding {
+                class: Class::Sensitive,
+                kind: kind.clone(),
+                detector: Arc::from("site-context"),
+                field: "site".into(),
+                event: 0,
+                chain: Vec::new(),
+                severity: Severity::High,
+                value: RawValue::new(evidence),
+                norm: RawValue::new(format!("site:{host}")),
+                algorithm: None,
+                confirmed: false,
+            });
+        }
         let identity = out.iter().any(|f| f.class.is_identity());
         if identity {
             for f in out.iter_mut().filter(|f| f.class == Class::Sensitive) {
@@ -490,6 +522,7 @@ impl Detectors {
                     value: RawValue::new(evidence.clone()),
                     norm: RawValue::new(evidence),
                     algorithm: None,
+                    confirmed: false,
                 });
             }
         }
@@ -505,6 +538,7 @@ impl Detectors {
                 value: RawValue::new(beacon.location.clone()),
                 norm: RawValue::new(beacon.location.clone()),
                 algorithm: None,
+                confirmed: false,
             });
         }
     }
@@ -530,6 +564,7 @@ fn finding(
         value: RawValue::new(value),
         norm: RawValue::new(norm),
         algorithm: None,
+        confirmed: false,
     }
 }
 
