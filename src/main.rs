@@ -344,7 +344,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
                 vendors.join(", ")
             },
             if s.twins > 0 {
-                format!(", {} privacy-sandbox twins counted once", s.twins)
+                format!(", {} twin hits counted once (Meta /tr + privacy-sandbox trigger, LinkedIn collect + attribution trigger)", s.twins)
             } else {
                 String::new()
             }
