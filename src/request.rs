@@ -104,6 +104,11 @@ fn split_scheme(url: &str) -> Option<(Scheme, &str)> {
         Some((Scheme::Https, &url[8..]))
     } else if lower.starts_with("http://") {
         Some((Scheme::Http, &url[7..]))
+    } else if lower.starts_with("wss://") {
+        // WebSocket upgrades (session recorders) as HAR producers record them.
+        Some((Scheme::Https, &url[6..]))
+    } else if lower.starts_with("ws://") {
+        Some((Scheme::Http, &url[5..]))
     } else {
         None
     }
@@ -229,6 +234,11 @@ mod tests {
         assert!(r.set_url("http://example.com?a=1"));
         assert_eq!(r.target, "/?a=1");
         assert_eq!(r.scheme, Some(Scheme::Http));
+        assert!(r.set_url("wss://ws12.hotjar.com/api/v2/client/ws?site_id=1"));
+        assert_eq!(
+            (r.scheme, r.host.as_str()),
+            (Some(Scheme::Https), "ws12.hotjar.com")
+        );
     }
 
     #[test]

@@ -96,6 +96,10 @@ pub struct EndpointSpec {
     /// Query parameters that must be present (`name` or `name=value`).
     #[serde(default)]
     pub require_params: Vec<String>,
+    /// Separator of parameters carried in the path itself (Floodlight `activityi;src=1;u1=x`):
+    /// they are decoded like a query string.
+    #[serde(default)]
+    pub path_params: Option<String>,
     /// How to read the body: `auto` (form, multipart or JSON by type and shape) or `lines`
     /// (newline-batched query strings, one event per line).
     #[serde(default = "default_body")]

@@ -143,6 +143,7 @@ struct Endpoint {
     paths: Vec<Regex>,
     methods: Vec<String>,
     require_params: Vec<(String, Option<String>)>,
+    path_params: Option<String>,
     /// `None`: the body is not decoded (compressed session-recorder payloads).
     body: Option<BodyMode>,
     events_array: Option<String>,
@@ -295,6 +296,12 @@ impl Recognizer {
     pub fn beacon(&self, req: &Request, limits: &Limits) -> Option<Beacon> {
         let ep = self.endpoint(req)?;
         let mut decoder = Decoder::new(limits, &ep.splits, ep.events_array.as_deref());
+        if let Some(sep) = &ep.path_params {
+            let params: Vec<&str> = req.path().split(sep.as_str()).skip(1).collect();
+            if !params.is_empty() {
+                decoder.query(&params.join("&"));
+            }
+        }
         if let Some(q) = req.query() {
             decoder.query(q);
         }
@@ -478,6 +485,7 @@ fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String>
                 None => (p.clone(), None),
             })
             .collect(),
+        path_params: e.path_params.clone().filter(|s| !s.is_empty()),
         body,
         events_array: e.events_array.clone(),
         pixel_id,
