@@ -135,9 +135,14 @@ struct ScanArgs {
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
-    /// Parse every record instead of only those containing a pixel keyword (same findings, slower).
+        /// Parse every record instead of only those containing a pixel keyword (same findings, slower).
     #[arg(long)]
     no_prefilter: bool,
+    /// Treat a hashed identity seen on this many distinct sites as a constant, not a person, and
+    /// suppress it from then on (0: off). Off by default: behind a corporate proxy one person's
+    /// hash legitimately recurs on every site they visit.
+    #[arg(long, value_name = "SITES", default_value_t = 0)]
+    cross_site_constant: usize,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -272,7 +277,8 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     };
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let mut scanner = Scanner::new(&engine, redactor);
-    scanner.prefilter = !args.no_prefilter;
+        scanner.prefilter = !args.no_prefilter;
+    scanner.set_cross_site_constant(args.cross_site_constant);
     let opts = ScanOptions {
         format: args.format,
         progress: !args.no_progress,
@@ -344,7 +350,10 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
                 vendors.join(", ")
             },
             if s.twins > 0 {
-                format!(", {} twin hits counted once (Meta /tr + privacy-sandbox trigger, LinkedIn collect + attribution trigger)", s.twins)
+                {
+                let by: Vec<String> = s.twins_by_vendor.iter().map(|(v, n)| format!("{v} {n}")).collect();
+                format!("; {} hits the vendor sends twice counted once ({})", s.twins, by.join(", "))
+            }
             } else {
                 String::new()
             }
@@ -352,10 +361,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         if s.cross_site_constants > 0 {
             let _ = writeln!(
                 err,
-                "not people: {} hashed values that recur on {}+ unrelated sites were suppressed",
-                s.cross_site_constants,
-                pixelwarden::pipeline::CROSS_SITE_SITES
-            );
+                "not people: {} findings of hashed values seen on {}+ sites were suppressed (--cross-site-constant)", s.cross_site_constants, args.cross_site_constant);
         }
         if s.confirmed > 0 {
             let _ = writeln!(

@@ -867,8 +867,8 @@ def mn_null(c, **kw):
 def mn_nonidentity_hash(c, **kw):
     return meta_get(c, "se", "ViewContent", "/produkt/keramikmugg",
                     cd=cd_product("mugg") + [("customer_hash", sha256(PEOPLE["anna"]["em"]))],
-                    eid=c.hexid(32), labels=set(),
-                    note="hash in a non-identity field (cd[customer_hash]) and 32-hex eid: not reported", **kw)
+                    eid=c.hexid(32), labels={HX},
+                    note="sha256 in cd[customer_hash], a field named for identity -> hashed_pii/external_id (issue 3); 32-hex eid not reported", **kw)
 
 
 def mn_bad_luhn(c, **kw):
@@ -1099,7 +1099,7 @@ def gn_denied_plain(c, **kw):
 
 def gn_user_hash(c, **kw):
     return ga4(c, "se", "/konto", "Konto", en="login", eps=[("ep.user_hash", sha256(PEOPLE["anna"]["em"]))],
-               labels=set(), note="GA4 ep.user_hash sha256: hash in a non-identity field -> nothing", **kw)
+               labels={HX}, note="GA4 ep.user_hash sha256: a field named for identity -> hashed_pii/external_id (issue 3)", **kw)
 
 
 def gn_bad_date(c, **kw):
@@ -1174,6 +1174,26 @@ HEALTH_TERMS = [("klamydia", "sub"), ("graviditetstest", "sub"), ("ägglossnings
 META_KIND = {"em": "email", "ph": "phone", "fn": "name", "ln": "name", "ct": "postal_address",
              "st": "postal_address", "zp": "postal_address", "country": "postal_address",
              "db": "date_of_birth", "ge": "gender", "external_id": "external_id"}
+# detectors/identity-field-names.toml (issue 3): fields named for identity, whatever the vendor.
+IDENTITY_NAMES = {n: "email" for n in ("email_hash", "hashed_email", "hashedemail", "emailhash", "email_sha256",
+                                       "sha256_email", "sha256_email_address", "hashed_email_address", "hem",
+                                       "em_hash", "hashed_maids_email", "md5_email", "email_md5")}
+IDENTITY_NAMES.update({n: "phone" for n in ("phone_hash", "hashed_phone", "hashedphone", "hashed_phone_number",
+                                            "phone_sha256", "sha256_phone", "sha256_phone_number")})
+IDENTITY_NAMES.update({n: "external_id" for n in ("user_hash", "userhash", "hashed_user_id", "user_id_hash",
+                                                  "customer_hash", "hashed_customer_id")})
+
+
+def named_identity(key: str, v: str, F: set) -> bool:
+    """A hash in a field whose last name segment is an identity name (cd[user_hash], ep.hem)."""
+    m = re.fullmatch(r"(?:.*[.\[])?([A-Za-z0-9_]+)\]?", key)
+    kind = IDENTITY_NAMES.get(m.group(1).lower()) if m else None
+    if kind and (HEX64.match(v) or HEX32.match(v)) and v not in PLACEHOLDERS:
+        F.add(("hashed_pii", kind))
+        return True
+    return False
+
+
 GA_EM_KIND = {"em": "email", "pn": "phone", "fn0": "name", "ln0": "name", "sa0": "postal_address",
               "ct0": "postal_address", "re0": "postal_address", "pc0": "postal_address", "co0": "postal_address"}
 
@@ -1353,7 +1373,7 @@ def expected_by_rules(r: Req, body_visible: bool, scheme_known: bool) -> set:
                 other_values.append(urlsplit(deep(v)).hostname or "")
             elif k in ("cd[content_name]", "cd[content_category]", "cd[contents]", "cd[search_string]"):
                 health_fields.append(v)
-            else:
+            elif not named_identity(k, v, F):
                 other_values.append(v)
     elif kind == "ga4":
         if body_visible and r.body:
@@ -1375,6 +1395,8 @@ def expected_by_rules(r: Req, body_visible: bool, scheme_known: bool) -> set:
             if k in ("dl", "dr"):
                 health_fields.append(url_pathq(v))
                 other_values.append(urlsplit(deep(v)).hostname or "")
+            elif named_identity(k, v, F):
+                pass
             elif k == "dt" or k.startswith("ep.") or k.startswith("epn."):
                 health_fields.append(v)
             elif re.fullmatch(r"pr\d+", k):

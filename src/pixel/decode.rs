@@ -130,7 +130,7 @@ impl<'a> Decoder<'a> {
             self.multipart(text, content_type.unwrap_or(""));
         } else if text.starts_with('{') || text.starts_with('[') {
             match serde_json::from_str::<Value>(text) {
-                Ok(v) => self.json("", &v, &mut vec![Step::Json], 0, 0, 0, true),
+                Ok(v) => self.json_body(&v),
                 Err(_) => self.leaf("body", text.to_string(), &[], 0),
             }
         } else if mode == BodyMode::Lines {
@@ -245,16 +245,28 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn json(
-        &mut self,
-        path: &str,
-        v: &Value,
-        chain: &mut Vec<Step>,
-        event: u16,
-        depth: usize,
-        jdepth: usize,
-        top: bool,
-    ) {
+    /// A JSON body: the top-level `events_array` (CAPI `data`, Snap `req`) gives each element
+    /// its own event index.
+    fn json_body(&mut self, v: &Value) {
+        let mut chain = vec![Step::Json];
+        let Value::Object(map) = v else {
+            self.json("", v, &mut chain, 0, 0, 0);
+            return;
+        };
+        for (k, x) in map {
+            match x {
+                Value::Array(events) if self.events_array == Some(k.as_str()) => {
+                    for (i, e) in events.iter().enumerate() {
+                        let event = i.min(u16::MAX as usize) as u16;
+                        self.json(&format!("{k}[{i}]"), e, &mut chain, event, 0, 2);
+                    }
+                }
+                _ => self.json(k, x, &mut chain, 0, 0, 1),
+            }
+        }
+    }
+
+    fn json(&mut self, path: &str, v: &Value, chain: &mut Vec<Step>, event: u16, depth: usize, jdepth: usize) {
         if jdepth > self.limits.max_json_depth {
             self.notes.nesting_exceeded = true;
             return;
@@ -262,42 +274,13 @@ impl<'a> Decoder<'a> {
         match v {
             Value::Object(map) => {
                 for (k, x) in map {
-                    let child = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    if top && self.events_array == Some(k.as_str()) {
-                        if let Value::Array(events) = x {
-                            for (i, e) in events.iter().enumerate() {
-                                let ev = i.min(u16::MAX as usize) as u16;
-                                self.json(
-                                    &format!("{child}[{i}]"),
-                                    e,
-                                    chain,
-                                    ev,
-                                    depth,
-                                    jdepth + 2,
-                                    false,
-                                );
-                            }
-                            continue;
-                        }
-                    }
-                    self.json(&child, x, chain, event, depth, jdepth + 1, false);
+                    let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    self.json(&child, x, chain, event, depth, jdepth + 1);
                 }
             }
             Value::Array(items) => {
                 for (i, x) in items.iter().enumerate() {
-                    self.json(
-                        &format!("{path}[{i}]"),
-                        x,
-                        chain,
-                        event,
-                        depth,
-                        jdepth + 1,
-                        false,
-                    );
+                    self.json(&format!("{path}[{i}]"), x, chain, event, depth, jdepth + 1);
                 }
             }
             Value::String(s) => self.value(path.to_string(), s, chain, event, depth),
@@ -349,7 +332,7 @@ impl<'a> Decoder<'a> {
             match serde_json::from_str::<Value>(t) {
                 Ok(v) => {
                     chain.push(Step::Json);
-                    self.json(&path, &v, chain, event, depth + 1, 0, false);
+                    self.json(&path, &v, chain, event, depth + 1, 0);
                     chain.truncate(mark);
                     return;
                 }
