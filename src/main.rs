@@ -135,7 +135,7 @@ struct ScanArgs {
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
-        /// Parse every record instead of only those containing a pixel keyword (same findings, slower).
+    /// Parse every record instead of only those containing a pixel keyword (same findings, slower).
     #[arg(long)]
     no_prefilter: bool,
     /// Treat a hashed identity seen on this many distinct sites as a constant, not a person, and
@@ -277,7 +277,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     };
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let mut scanner = Scanner::new(&engine, redactor);
-        scanner.prefilter = !args.no_prefilter;
+    scanner.prefilter = !args.no_prefilter;
     scanner.set_cross_site_constant(args.cross_site_constant);
     let opts = ScanOptions {
         format: args.format,
@@ -351,9 +351,17 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
             },
             if s.twins > 0 {
                 {
-                let by: Vec<String> = s.twins_by_vendor.iter().map(|(v, n)| format!("{v} {n}")).collect();
-                format!("; {} hits the vendor sends twice counted once ({})", s.twins, by.join(", "))
-            }
+                    let by: Vec<String> = s
+                        .twins_by_vendor
+                        .iter()
+                        .map(|(v, n)| format!("{v} {n}"))
+                        .collect();
+                    format!(
+                        "; {} hits the vendor sends twice counted once ({})",
+                        s.twins,
+                        by.join(", ")
+                    )
+                }
             } else {
                 String::new()
             }

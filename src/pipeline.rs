@@ -63,7 +63,7 @@ pub struct Stats {
     pub invalid_utf8: u64,
     pub beacons_by_vendor: BTreeMap<String, u64>,
     pub beacons_by_endpoint: BTreeMap<String, u64>,
-        pub twins: u64,
+    pub twins: u64,
     /// Twin hits counted once, by vendor.
     pub twins_by_vendor: BTreeMap<String, u64>,
     /// Hashed values suppressed because they recur across unrelated sites.
@@ -138,18 +138,21 @@ pub const CROSS_SITE_VALUES: usize = 200_000;
 
 impl CrossSite {
     /// Record a sighting; true when the value is a cross-site constant.
-        fn is_constant(&mut self, value: &str, site: Option<&str>) -> bool {
+    fn is_constant(&mut self, value: &str, site: Option<&str>) -> bool {
         if self.threshold == 0 {
             return false;
         }
         let Some(site) = site else {
-            return self.sites.get(value).is_some_and(|s| s.len() >= self.threshold);
+            return self
+                .sites
+                .get(value)
+                .is_some_and(|s| s.len() >= self.threshold);
         };
         if !self.sites.contains_key(value) && self.sites.len() >= CROSS_SITE_VALUES {
             return false;
         }
         let seen = self.sites.entry(value.to_string()).or_default();
-                if seen.len() < self.threshold && !seen.iter().any(|s| &**s == site) {
+        if seen.len() < self.threshold && !seen.iter().any(|s| &**s == site) {
             seen.push(Arc::from(site));
         }
         seen.len() >= self.threshold
@@ -236,9 +239,13 @@ impl<'e> Scanner<'e> {
         };
         let vendor = &self.engine.recognizer.vendors[beacon.vendor];
         if let Some((group, key)) = &beacon.twin {
-                        if self.twins.is_twin(group, key, &beacon.endpoint) {
+            if self.twins.is_twin(group, key, &beacon.endpoint) {
                 self.stats.twins += 1;
-                *self.stats.twins_by_vendor.entry(vendor.id.to_string()).or_default() += 1;
+                *self
+                    .stats
+                    .twins_by_vendor
+                    .entry(vendor.id.to_string())
+                    .or_default() += 1;
                 return Vec::new();
             }
         }
@@ -291,7 +298,7 @@ impl<'e> Scanner<'e> {
             .collect()
     }
 
-        /// Suppress hashed values once seen on `sites` distinct sites (0: never).
+    /// Suppress hashed values once seen on `sites` distinct sites (0: never).
     pub fn set_cross_site_constant(&mut self, sites: usize) {
         self.constants.threshold = sites;
     }
@@ -328,23 +335,35 @@ mod tests {
         assert_eq!(s.line(&mut p, tr.as_bytes(), &o).unwrap().len(), 1);
     }
 
-        #[test]
+    #[test]
     fn cross_site_constants_only_when_asked() {
         let e = engine();
         let hit = |site: &str| {
-            let mut r = Request { method: "GET".into(), ..Request::default() };
+            let mut r = Request {
+                method: "GET".into(),
+                ..Request::default()
+            };
             r.set_url(&format!(
                 "https://www.facebook.com/tr/?id=1&ev=Lead&dl=https%3A%2F%2F{site}%2F&udff[em]=7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6"
             ));
             r
         };
-        let o = Origin::Line { path: "t".into(), line: 1 };
+        let o = Origin::Line {
+            path: "t".into(),
+            line: 1,
+        };
         let mut s = Scanner::new(&e, Redactor::new([0; 32], false));
-        let found: usize = ["a.se", "b.se", "c.se", "d.se"].iter().map(|x| s.request(&hit(x), &o, Format::Squid).len()).sum();
+        let found: usize = ["a.se", "b.se", "c.se", "d.se"]
+            .iter()
+            .map(|x| s.request(&hit(x), &o, Format::Squid).len())
+            .sum();
         assert_eq!(found, 4, "off by default: one person visiting four shops");
         let mut s = Scanner::new(&e, Redactor::new([0; 32], false));
         s.set_cross_site_constant(3);
-        let found: usize = ["a.se", "b.se", "c.se", "d.se"].iter().map(|x| s.request(&hit(x), &o, Format::Squid).len()).sum();
+        let found: usize = ["a.se", "b.se", "c.se", "d.se"]
+            .iter()
+            .map(|x| s.request(&hit(x), &o, Format::Squid).len())
+            .sum();
         assert_eq!(found, 2, "suppressed from the third site on");
         assert_eq!(s.stats.cross_site_constants, 2);
     }

@@ -196,6 +196,10 @@ pub struct PiiSpec {
     /// `any` field, or only `identity` fields.
     #[serde(default = "default_scope")]
     pub scope: String,
+    /// When set, the detector runs only on fields whose paths match one of these globs
+    /// (a card number without grouping counts only in a field named for cards).
+    #[serde(default)]
+    pub fields: Vec<String>,
     #[serde(default)]
     pub severity: Option<String>,
     #[serde(default)]

@@ -9,13 +9,22 @@ fn compare(inputs: &[Input]) -> usize {
     let engine = common::engine();
     let (fast, fast_stats, _) = common::scan_inputs(&engine, inputs, false, true);
     let (slow, slow_stats, _) = common::scan_inputs(&engine, inputs, false, false);
-    let fast: Vec<String> = fast.iter().map(|r| serde_json::to_string(r).unwrap()).collect();
-    let slow: Vec<String> = slow.iter().map(|r| serde_json::to_string(r).unwrap()).collect();
+    let fast: Vec<String> = fast
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    let slow: Vec<String> = slow
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
     assert_eq!(fast.len(), slow.len());
     for (a, b) in fast.iter().zip(&slow) {
         assert_eq!(a, b);
     }
-    assert_eq!(fast_stats.beacons_by_endpoint, slow_stats.beacons_by_endpoint);
+    assert_eq!(
+        fast_stats.beacons_by_endpoint,
+        slow_stats.beacons_by_endpoint
+    );
     assert!(fast_stats.candidates <= slow_stats.candidates);
     fast.len()
 }

@@ -22,7 +22,11 @@ fn corpus() -> Option<PathBuf> {
 /// independently of the rule packs.
 fn vendor_of(host: &str, path: &str) -> Option<&'static str> {
     let on = |suffix: &str| host == suffix || host.ends_with(&format!(".{suffix}"));
-    if on("facebook.com") && (path == "/tr" || path == "/tr/" || path.starts_with("/privacy_sandbox/pixel/register/trigger")) {
+    if on("facebook.com")
+        && (path == "/tr"
+            || path == "/tr/"
+            || path.starts_with("/privacy_sandbox/pixel/register/trigger"))
+    {
         return Some("meta");
     }
     if path.ends_with("/g/collect") && !on("clarity.ms") {
@@ -33,10 +37,12 @@ fn vendor_of(host: &str, path: &str) -> Option<&'static str> {
     {
         return Some("universal-analytics");
     }
-    let ads = (on("googleadservices.com") || host == "googleads.g.doubleclick.net") && path.contains("conversion/")
+    let ads = (on("googleadservices.com") || host == "googleads.g.doubleclick.net")
+        && path.contains("conversion/")
         || path.starts_with("/pagead/1p-")
         || path.contains("/form-data/")
-        || host == "td.doubleclick.net" && (path.starts_with("/td/rul/") || path.starts_with("/td/fls/rul/"))
+        || host == "td.doubleclick.net"
+            && (path.starts_with("/td/rul/") || path.starts_with("/td/fls/rul/"))
         || host == "www.google.com" && path == "/ccm/collect"
         || host == "ad.doubleclick.net" && path.starts_with("/activity")
         || host.ends_with(".fls.doubleclick.net") && path.starts_with("/activityi")
@@ -47,13 +53,22 @@ fn vendor_of(host: &str, path: &str) -> Option<&'static str> {
     if host == "bat.bing.com" && path.starts_with("/action/") {
         return Some("microsoft-uet");
     }
-    if on("clarity.ms") && (path.ends_with("/collect") || host == "c.clarity.ms" && path == "/c.gif") {
+    if on("clarity.ms")
+        && (path.ends_with("/collect") || host == "c.clarity.ms" && path == "/c.gif")
+    {
         return Some("microsoft-clarity");
     }
-    if host == "content.hotjar.io" || host == "vc.hotjar.io" || (on("hotjar.com") && path.contains("/client/")) {
+    if host == "content.hotjar.io"
+        || host == "vc.hotjar.io"
+        || (on("hotjar.com") && path.contains("/client/"))
+    {
         return Some("hotjar");
     }
-    if on("ads.linkedin.com") && ["/collect", "/wa/", "/attribution_trigger"].iter().any(|p| path.starts_with(p)) {
+    if on("ads.linkedin.com")
+        && ["/collect", "/wa/", "/attribution_trigger"]
+            .iter()
+            .any(|p| path.starts_with(p))
+    {
         return Some("linkedin");
     }
     if host == "ct.pinterest.com" && (path.starts_with("/v3") || path.starts_with("/user")) {
@@ -62,10 +77,15 @@ fn vendor_of(host: &str, path: &str) -> Option<&'static str> {
     if host.starts_with("tr") && on("snapchat.com") && (path == "/p" || path.starts_with("/cm/")) {
         return Some("snap");
     }
-    if on("tiktok.com") && host.starts_with("analytics") && (path.starts_with("/api/v2/pixel") || path.ends_with("/track")) {
+    if on("tiktok.com")
+        && host.starts_with("analytics")
+        && (path.starts_with("/api/v2/pixel") || path.ends_with("/track"))
+    {
         return Some("tiktok");
     }
-        if (host == "t.co" || host == "analytics.twitter.com") && (path == "/i/adsct" || path == "/1/i/adsct") {
+    if (host == "t.co" || host == "analytics.twitter.com")
+        && (path == "/i/adsct" || path == "/1/i/adsct")
+    {
         return Some("x");
     }
     None
@@ -74,7 +94,11 @@ fn vendor_of(host: &str, path: &str) -> Option<&'static str> {
 #[test]
 fn every_file_parses_and_every_pixel_hit_goes_to_the_right_vendor() {
     let Some(dir) = corpus() else { return };
-    let mut hars: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "har")).collect();
+    let mut hars: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "har"))
+        .collect();
     hars.sort();
     assert_eq!(hars.len(), 19);
     let mut expected: BTreeMap<String, u64> = BTreeMap::new();
@@ -90,7 +114,9 @@ fn every_file_parses_and_every_pixel_hit_goes_to_the_right_vendor() {
             }
             if host.ends_with("facebook.com") && (path == "/tr" || path == "/tr/") {
                 tr += 1;
-            } else if host.ends_with("facebook.com") && path.starts_with("/privacy_sandbox/pixel/register/trigger") {
+            } else if host.ends_with("facebook.com")
+                && path.starts_with("/privacy_sandbox/pixel/register/trigger")
+            {
                 trigger += 1;
             }
         }
@@ -104,15 +130,33 @@ fn every_file_parses_and_every_pixel_hit_goes_to_the_right_vendor() {
     }
     println!("entries {entries}; requests per vendor (independent): {expected:?}");
     println!("engine hits + twins per vendor:                  {got:?}");
-    println!("hits {:?}, twins counted once {:?}", stats.beacons_by_vendor, stats.twins_by_vendor);
+    println!(
+        "hits {:?}, twins counted once {:?}",
+        stats.beacons_by_vendor, stats.twins_by_vendor
+    );
     assert!(outcome.file_errors.is_empty(), "{:?}", outcome.file_errors);
     assert_eq!(stats.skipped_total(), 0, "{:?}", stats.skipped);
     assert_eq!(stats.records, entries);
     assert_eq!(got, expected);
-    assert_eq!(stats.beacons_by_endpoint.get("meta-pixel").copied().unwrap_or(0), tr);
+    assert_eq!(
+        stats
+            .beacons_by_endpoint
+            .get("meta-pixel")
+            .copied()
+            .unwrap_or(0),
+        tr
+    );
     // Each trigger is either the twin of a /tr (counted once) or a hit of its own.
     let meta_twins = stats.twins_by_vendor.get("meta").copied().unwrap_or(0);
-    assert_eq!(meta_twins + stats.beacons_by_endpoint.get("meta-privacy-sandbox").copied().unwrap_or(0), trigger);
+    assert_eq!(
+        meta_twins
+            + stats
+                .beacons_by_endpoint
+                .get("meta-privacy-sandbox")
+                .copied()
+                .unwrap_or(0),
+        trigger
+    );
     assert!(expected.len() >= 12, "{expected:?}");
 }
 

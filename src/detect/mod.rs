@@ -186,6 +186,8 @@ struct PiiDetector {
     min_digits: usize,
     severity: Severity,
     has_keywords: bool,
+    /// Field paths the detector is limited to (none: every field).
+    fields: Option<regex::RegexSet>,
 }
 
 /// All detectors, compiled once.
@@ -268,6 +270,21 @@ impl Detectors {
                     min_digits: d.min_digits,
                     severity: parse_severity(&d.severity, Severity::Critical, &ctx)?,
                     has_keywords: !d.keywords.is_empty(),
+                    fields: if d.fields.is_empty() {
+                        None
+                    } else {
+                        let globs: Vec<String> = d
+                            .fields
+                            .iter()
+                            .map(|g| crate::rules::glob_to_regex(g))
+                            .collect();
+                        Some(
+                            regex::RegexSetBuilder::new(&globs)
+                                .case_insensitive(true)
+                                .build()
+                                .map_err(|e| ctx(format!("fields do not compile: {e}")))?,
+                        )
+                    },
                 });
             }
             for p in &pack.placeholders {
@@ -433,7 +450,7 @@ impl Detectors {
                 (Scope::IdentityKind(k), Some(kind)) => k.as_str() == &**kind,
                 _ => false,
             };
-            if !in_scope {
+            if !in_scope || d.fields.as_ref().is_some_and(|set| !set.is_match(&f.path)) {
                 continue;
             }
             for m in d.regex.find_iter(value) {

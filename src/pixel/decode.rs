@@ -266,7 +266,15 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn json(&mut self, path: &str, v: &Value, chain: &mut Vec<Step>, event: u16, depth: usize, jdepth: usize) {
+    fn json(
+        &mut self,
+        path: &str,
+        v: &Value,
+        chain: &mut Vec<Step>,
+        event: u16,
+        depth: usize,
+        jdepth: usize,
+    ) {
         if jdepth > self.limits.max_json_depth {
             self.notes.nesting_exceeded = true;
             return;
@@ -274,7 +282,11 @@ impl<'a> Decoder<'a> {
         match v {
             Value::Object(map) => {
                 for (k, x) in map {
-                    let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let child = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     self.json(&child, x, chain, event, depth, jdepth + 1);
                 }
             }

@@ -404,13 +404,14 @@ fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String>
     if e.hosts.is_empty() || e.paths.is_empty() {
         return Err("needs at least one host and one path".into());
     }
-        if e.keywords.is_empty() {
+    if e.keywords.is_empty() {
         return Err("needs at least one keyword for the prefilter".into());
     }
     // Zeek and Suricata log host and path in separate fields: a keyword spanning both would
     // never occur in their records and the prefilter would drop real hits.
     if let Some(k) = e.keywords.iter().find(|k| {
-        k.split_once('/').is_some_and(|(host, _)| host.contains('.') && !host.is_empty())
+        k.split_once('/')
+            .is_some_and(|(host, _)| host.contains('.') && !host.is_empty())
     }) {
         return Err(format!("keyword `{k}` spans host and path; use the host or the path alone (Zeek and EVE log them apart)"));
     }
