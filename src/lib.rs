@@ -8,6 +8,7 @@
 //! - [`format`]: framing and parsing of log formats into requests.
 //! - [`limits`], [`error`]: bounds on untrusted input; start-up errors and per-record skips.
 pub mod detect;
+pub mod drift;
 pub mod error;
 pub mod explain;
 pub mod format;

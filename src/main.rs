@@ -143,6 +143,19 @@ struct ScanArgs {
     /// hash legitimately recurs on every site they visit.
     #[arg(long, value_name = "SITES", default_value_t = 0)]
     cross_site_constant: usize,
+    /// No drift detection (new vendors, pixels, fields, personal-data types, volume changes).
+    #[arg(long)]
+    no_drift: bool,
+    /// Drift learning window per site, in hours of event time from its first record.
+    #[arg(long, value_name = "HOURS", default_value_t = 24)]
+    learning_hours: i64,
+    /// Load drift baselines from this file if it exists and save them there at the end, so the
+    /// next scan continues without re-learning or re-alerting.
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
+    /// Write the breach windows (identity and Art. 9 data per site, vendor, pixel and field) as JSON.
+    #[arg(long, value_name = "FILE")]
+    breach_report: Option<PathBuf>,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -279,6 +292,23 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     let mut scanner = Scanner::new(&engine, redactor);
     scanner.prefilter = !args.no_prefilter;
     scanner.set_cross_site_constant(args.cross_site_constant);
+    if !args.no_drift {
+        let limits = pixelwarden::drift::DriftLimits {
+            learning_hours: args.learning_hours,
+            ..Default::default()
+        };
+        let drift = match &args.state {
+            Some(path) if path.exists() => {
+                let file = std::fs::File::open(path)
+                    .with_context(|| format!("{}: cannot read state", path.display()))?;
+                let state = serde_json::from_reader(io::BufReader::new(file))
+                    .with_context(|| format!("{}: not a pixelwarden state file", path.display()))?;
+                pixelwarden::drift::Drift::with_state(state, limits)
+            }
+            _ => pixelwarden::drift::Drift::new(limits),
+        };
+        scanner.drift = Some(drift);
+    }
     let opts = ScanOptions {
         format: args.format,
         progress: !args.no_progress,
@@ -299,6 +329,23 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         r => r.context("cannot write findings")?,
     }
     let elapsed = started.elapsed();
+    if let (Some(path), Some(drift)) = (&args.state, &scanner.drift) {
+        // Write then rename, so a crash never leaves half a state file.
+        let tmp = path.with_extension("tmp");
+        let file = std::fs::File::create(&tmp)
+            .with_context(|| format!("{}: cannot write", tmp.display()))?;
+        let mut w = io::BufWriter::new(file);
+        serde_json::to_writer(&mut w, &drift.state)?;
+        w.into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()
+            .with_context(|| format!("{}: cannot write", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if let Some(path) = &args.breach_report {
+        std::fs::write(path, serde_json::to_vec_pretty(&outcome.breach.to_json())?)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
     if let Some(path) = &args.summary_json {
         let stats = &scanner.stats;
         let json = serde_json::json!({
@@ -414,6 +461,26 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
                 err,
                 "file stopped early: {file}: {} ({})",
                 skip.detail, skip.reason
+            );
+        }
+        if !outcome.breach.is_empty() {
+            let _ = writeln!(
+                err,
+                "\nbreach windows (identity and Art. 9 data by site, vendor, pixel and field):"
+            );
+            let _ = write!(err, "{}", outcome.breach.render());
+        }
+        if let Some(d) = &scanner.drift {
+            let _ = writeln!(
+                err,
+                "drift: {} sites and {} pixels in the baseline{}",
+                d.sites(),
+                d.pixels(),
+                if d.state.capped > 0 {
+                    format!(", {} sightings past the state caps", d.state.capped)
+                } else {
+                    String::new()
+                }
             );
         }
         if s.decode_truncated + s.decode_limited > 0 {

@@ -174,6 +174,8 @@ pub struct Scanner<'e> {
     pub stats: Stats,
     /// When false, every record is parsed (to prove the prefilter changes nothing).
     pub prefilter: bool,
+    /// Baselines per site and pixel; `None` when drift detection is off.
+    pub drift: Option<crate::drift::Drift>,
     twins: TwinCache,
     constants: CrossSite,
 }
@@ -185,6 +187,7 @@ impl<'e> Scanner<'e> {
             redactor,
             stats: Stats::default(),
             prefilter: true,
+            drift: None,
             twins: TwinCache::default(),
             constants: CrossSite::default(),
         }
@@ -267,6 +270,24 @@ impl<'e> Scanner<'e> {
             || beacon.notes.too_many_fields
         {
             self.stats.decode_limited += 1;
+        }
+        let mut findings = findings;
+        if let (Some(drift), Some(ts)) = (self.drift.as_mut(), req.ts) {
+            let sem = &vendor.semantics;
+            let mut fields = beacon
+                .fields
+                .iter()
+                .map(|f| (f.path.as_str(), sem.identity(&f.path).is_some()));
+            let anomalies = drift.observe(crate::drift::Observation {
+                ts,
+                site: beacon.site.as_deref().unwrap_or("unknown"),
+                vendor: &vendor.id,
+                pixel_id: beacon.pixel_id.as_deref().unwrap_or("-"),
+                events: &beacon.events,
+                fields: &mut fields,
+                findings: &findings,
+            });
+            findings.extend(anomalies);
         }
         findings
             .iter()

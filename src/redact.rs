@@ -109,6 +109,13 @@ impl Redactor {
 
     pub fn evidence(&self, f: &Finding) -> (String, bool) {
         let raw = f.value.expose();
+        if f.class == Class::Anomaly && !self.reveal {
+            let safe = safe_label(&f.field);
+            return (
+                mask(f.class, &f.kind, &raw.replace(&f.field, &safe), None),
+                false,
+            );
+        }
         if self.reveal && f.class != Class::Secret {
             return (raw.to_string(), true);
         }
@@ -176,7 +183,19 @@ pub fn mask(class: Class, kind: &str, raw: &str, algorithm: Option<&str>) -> Str
                 t
             }
         }
-        Class::Consent | Class::Transport | Class::Anomaly => raw.to_string(),
+        Class::Consent | Class::Transport => raw.to_string(),
+        // Drift text is built from value-free parts, but a field family comes from the payload.
+        Class::Anomaly => raw
+            .split(' ')
+            .map(|w| {
+                if w.contains('@') {
+                    "…".to_string()
+                } else {
+                    w.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
         Class::Pii => match kind {
             "email" => mask_email(raw),
             "phone" => mask_digits(raw, 2),

@@ -40,6 +40,9 @@ impl Default for ScanOptions {
 #[derive(Debug, Default)]
 pub struct ScanOutcome {
     pub summary: Summary,
+    /// Per (site, vendor, pixel, field family) carrying identity or Art. 9 data: first and last
+    /// seen, count and distinct people — the window an Art. 33 notification needs.
+    pub breach: crate::drift::BreachWindows,
     pub max_severity: Option<Severity>,
     /// Files that stopped early, with the reason.
     pub file_errors: Vec<(String, Skip)>,
@@ -161,6 +164,7 @@ fn scan_one(
     let mut emit = |records: Vec<FindingRecord>, outcome: &mut ScanOutcome| -> io::Result<()> {
         for r in &records {
             outcome.summary.add(r);
+            outcome.breach.add(r);
             outcome.max_severity = outcome.max_severity.max(Some(r.severity));
             sink(r)?;
         }
