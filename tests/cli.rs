@@ -351,3 +351,73 @@ fn marked_sites_report_their_category() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn drift_state_carries_over_between_scans() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |secs: i64, extra: &str| {
+        format!(
+            "{secs}.000     12 10.0.0.1 TCP_MISS/200 44 GET https://www.facebook.com/tr/?id=77&ev=PageView&dl=https%3A%2F%2Fapotek.example.se%2F&ud[em]={HASH}{extra} - HIER_DIRECT/1.2.3.4 image/gif\n"
+        )
+    };
+    let t0 = 1_709_251_200i64;
+    let a: String = (0..120).map(|i| line(t0 + i * 60, "")).collect();
+    // The next day: Advanced Matching starts sending the phone on the 3rd line.
+    let b: String = (0..3)
+        .map(|i| {
+            line(
+                t0 + 86_400 + i * 60,
+                if i == 2 {
+                    "&udff[ph]=a7274f98c43038d9c630738ac54c4cd06495600f29d7904131a2474a91d3d042"
+                } else {
+                    ""
+                },
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("a.log"), a).unwrap();
+    std::fs::write(dir.path().join("b.log"), b).unwrap();
+    let state = dir.path().join("state.json");
+    let scan = |file: &str, state: Option<&Path>| {
+        let mut args = vec!["scan", "--no-progress", "--learning-hours", "1"];
+        let s;
+        if let Some(p) = state {
+            s = p.to_str().unwrap().to_string();
+            args.extend(["--state", s.as_str()]);
+        }
+        let path = dir.path().join(file);
+        let path = path.to_str().unwrap().to_string();
+        args.push(&path);
+        let out = pixelwarden(&args, dir.path());
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("\"class\":\"anomaly\""))
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                format!(
+                    "{} {} line {}",
+                    v["type"].as_str().unwrap(),
+                    v["field"].as_str().unwrap(),
+                    v["source"]["line"]
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(scan("a.log", Some(&state)).is_empty());
+    assert!(state.exists());
+    // Without the state, b.log is a new site still learning: the change goes unseen.
+    assert!(scan("b.log", None).is_empty());
+    // With it, the change is reported on the line where it appears, once.
+    let found = scan("b.log", Some(&state));
+    assert_eq!(
+        found,
+        vec![
+            "new_field udff[ph] line 3",
+            "new_pii hashed_pii/phone line 3"
+        ],
+        "{found:?}"
+    );
+    // And not again after a restart.
+    assert!(scan("b.log", Some(&state)).is_empty());
+}
