@@ -124,6 +124,114 @@ BAD_DATE_12 = make_pnr("19851332", "123", "digits12")          # month 13, Luhn 
 BAD_DATE_SHORT = make_pnr("19850230", "456", "short")          # 30 February, Luhn valid
 BAD_DATE_10 = make_pnr("19850231", "202", "digits10")          # 31 February, Luhn valid
 
+# Nordic identity numbers other than the Swedish one, all SYNTHETIC: computed here with each
+# country's algorithm (detectors/pii/national-ids.toml, src/detect/validate.rs describe the checks).
+
+
+def no_controls(nine: str):
+    """Norwegian fødselsnummer control digits k1 k2 (mod 11); None when a digit would be 10."""
+    d = [int(ch) for ch in nine]
+    k1 = 11 - sum(w * x for w, x in zip([3, 7, 6, 1, 8, 9, 4, 5, 2], d)) % 11
+    k1 = 0 if k1 == 11 else k1
+    if k1 == 10:
+        return None
+    d.append(k1)
+    k2 = 11 - sum(w * x for w, x in zip([5, 4, 3, 2, 7, 6, 5, 4, 3, 2], d)) % 11
+    k2 = 0 if k2 == 11 else k2
+    if k2 == 10:
+        return None
+    return f"{k1}{k2}"
+
+
+def make_fnr(ddmmyy: str, first_individual: int) -> str:
+    for i in range(first_individual, 500):
+        ctl = no_controls(f"{ddmmyy}{i:03d}")
+        if ctl:
+            return f"{ddmmyy}{i:03d}{ctl}"
+    raise ValueError(ddmmyy)
+
+
+HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+
+def make_hetu(ddmmyy: str, sign: str, zzz: str) -> str:
+    return f"{ddmmyy}{sign}{zzz}{HETU_CHECK[int(ddmmyy + zzz) % 31]}"
+
+
+NO_FNR_KARI = make_fnr("241185", 147)                              # 11 digits, both controls valid
+NO_FNR_KARI_SPACED = NO_FNR_KARI[:6] + " " + NO_FNR_KARI[6:]       # DDMMYY IIIKK
+NO_FNR_BAD = NO_FNR_KARI[:10] + str((int(NO_FNR_KARI[10]) + 1) % 10)  # second control digit wrong
+HETU_MATTI = make_hetu("030885", "-", "140")                       # check character is a letter
+HETU_BAD = HETU_MATTI[:10] + ("V" if HETU_MATTI[10] != "V" else "W")  # wrong check character
+HETU_2000 = make_hetu("150304", "A", "577")                        # born 2004, century sign A
+
+
+def _first_serial(ddmmyy: str, start: int, pred) -> str:
+    for s in range(start, 10000):
+        if pred(f"{ddmmyy}{s:04d}"):
+            return f"{s:04d}"
+    raise ValueError(ddmmyy)
+
+
+# Danish CPR: date only (no check digit since 2007). Serials are picked so that the same digits are
+# NOT also a valid Swedish personnummer (Luhn) and the 9 first digits do not happen to form a valid
+# Finnish check: each number is then a Danish CPR only, whichever detector looks at it.
+def _not_se_not_fi(ten: str) -> bool:
+    return not luhn_ok(ten) and HETU_CHECK[int(ten[:9]) % 31] != ten[9]
+
+
+CPR_METTE_10 = "240185" + _first_serial("240185", 1234, _not_se_not_fi)
+CPR_METTE = CPR_METTE_10[:6] + "-" + CPR_METTE_10[6:]
+CPR_BAD_DATE = "310285-" + _first_serial("310285", 1234, _not_se_not_fi)   # 31 February
+CPR_BAD_DATE_10 = CPR_BAD_DATE.replace("-", "")
+
+# Payment cards: public test numbers of the card schemes (never issued to a person).
+CARD_VISA_GROUPED = "4012 8888 8888 1881"
+CARD_MC_BARE = "5425233430109903"
+CARD_AMEX_GROUPED = "3782 822463 10005"
+CARD_LUHN_BAD = "4012 8888 8888 1882"       # fails Luhn
+CARD_FILLER = "4111 1111 1111 1111"         # two distinct digits: a filler, not a card
+
+
+def make_iban(country: str, bban: str) -> str:
+    n = int("".join(str(int(ch, 36)) for ch in bban + country + "00"))
+    return f"{country}{98 - n % 97:02d}{bban}"
+
+
+def group4(s: str) -> str:
+    return " ".join(s[i:i + 4] for i in range(0, len(s), 4))
+
+
+IBAN_SE = make_iban("SE", "91500000091501234568")     # fictional account, check digits computed
+IBAN_GB = make_iban("GB", "EXMP60901234567890")
+IBAN_DE = make_iban("DE", "500105170648489890")
+IBAN_SE_GROUPED = group4(IBAN_SE)
+IBAN_BAD = group4(IBAN_SE[:2] + f"{(int(IBAN_SE[2:4]) + 1) % 100:02d}" + IBAN_SE[4:])  # check digits off by one
+IBAN_LOWER = IBAN_DE.lower()                          # lower case: not the IBAN form the rules accept
+
+# Phone numbers in the forms of phones.toml: Ofcom drama range (020 7946 0xxx), the US 555-01xx
+# fiction range, and the national examples of the pack for NO, DK, FI and DE.
+PHONE_NO = "412 34 567"
+PHONE_NO_E164 = "+47 412 34 567"
+PHONE_DK = "32 12 34 56"
+PHONE_FI = "040 123 4567"
+PHONE_DE = "0151 2345 6789"
+PHONE_GB = "020 7946 0018"
+PHONE_US = "(201) 555-0123"
+PHONE_US_E164 = "+1 201 555 0123"
+PHONE_BARE_NO = "41234567"                  # ungrouped digit run: not a phone in free text
+
+PEOPLE.update({
+    "kari": dict(em="kari.nordmann@example.com", ph="4741234567", fn="kari", ln="nordmann", ct="bergen",
+                 st="", zp="5003", db="19851124", ge="f", country="no", sa="strandgaten 1"),
+    "mette": dict(em="mette.hansen@example.com", ph="4532123456", fn="mette", ln="hansen", ct="aarhus",
+                  st="", zp="8000", db="19850124", ge="f", country="dk", sa="store torv 1"),
+    "matti": dict(em="matti.virtanen@example.com", ph="358401234567", fn="matti", ln="virtanen",
+                  ct="tampere", st="", zp="33100", db="19850803", ge="m", country="fi", sa="hämeenkatu 1"),
+    "jane": dict(em="jane.doe@example.com", ph="12015550123", fn="jane", ln="doe", ct="newark", st="nj",
+                 zp="07102", db="19900704", ge="f", country="us", sa="1 example avenue"),
+})
+
 # --------------------------------------------------------------------------------------------
 # sites and constants
 # --------------------------------------------------------------------------------------------
