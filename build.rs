@@ -1,51 +1,41 @@
-//! Embeds every rule pack under `detectors/` into the binary.
+//! Embeds the rule packs (`detectors/**/*.toml`) and the sample egress data
+//! (`corpus/labelled/<format>/*`) into the binary.
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("detectors");
-    println!("cargo:rerun-if-changed={}", root.display());
-    let mut files = Vec::new();
-    collect(&root, &mut files);
-    files.sort();
-    let mut out = String::from("&[\n");
-    for file in &files {
-        println!("cargo:rerun-if-changed={}", file.display());
-        let rel = file
-            .strip_prefix(&root)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        writeln!(
-            out,
-            "    ({rel:?}, include_str!({:?})),",
-            file.display().to_string()
-        )
-        .unwrap();
-    }
-    out.push(']');
-    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded_packs.rs");
-    std::fs::write(dest, out).unwrap();
-    samples();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let packs = manifest.join("detectors");
+    embed(
+        &packs,
+        &|p| p.extension().is_some_and(|x| x == "toml"),
+        "include_str",
+        "embedded_packs.rs",
+    );
+    let corpus = manifest.join("corpus/labelled");
+    // Top-level files there are the generator, the labels and the README; data sits in folders.
+    embed(
+        &corpus,
+        &|p| p.parent() != Some(corpus.as_path()),
+        "include_bytes",
+        "embedded_samples.rs",
+    );
 }
 
-/// Embeds the labelled corpus as the sample data of `scan --sample`.
-fn samples() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/labelled");
+/// Write `&[(relative path, macro!(absolute path)), ...]` for every kept file under `root`.
+fn embed(root: &Path, keep: &dyn Fn(&Path) -> bool, macro_name: &str, dest: &str) {
     println!("cargo:rerun-if-changed={}", root.display());
-    let mut files = Vec::new();
-    let mut dirs = vec![root.clone()];
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
-        for entry in entries.flatten() {
-            let path = entry.path();
+        for path in entries.flatten().map(|e| e.path()) {
             if path.is_dir() {
                 println!("cargo:rerun-if-changed={}", path.display());
                 dirs.push(path);
-            } else if path.parent() != Some(root.as_path()) {
-                // Top-level files are the generator, labels and README; data sits in format folders.
+            } else if keep(&path) {
                 files.push(path);
             }
         }
@@ -55,33 +45,21 @@ fn samples() {
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
         let rel = file
-            .strip_prefix(&root)
+            .strip_prefix(root)
             .unwrap()
             .to_string_lossy()
             .replace('\\', "/");
         writeln!(
             out,
-            "    ({rel:?}, include_bytes!({:?})),",
+            "    ({rel:?}, {macro_name}!({:?})),",
             file.display().to_string()
         )
         .unwrap();
     }
     out.push(']');
-    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded_samples.rs");
-    std::fs::write(dest, out).unwrap();
-}
-
-fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            println!("cargo:rerun-if-changed={}", path.display());
-            collect(&path, out);
-        } else if path.extension().is_some_and(|x| x == "toml") {
-            out.push(path);
-        }
-    }
+    std::fs::write(
+        Path::new(&std::env::var("OUT_DIR").unwrap()).join(dest),
+        out,
+    )
+    .unwrap();
 }

@@ -229,19 +229,24 @@ fn volume_spike_and_drop_are_reported_once() {
     assert!(spike.evidence.contains("spiked"), "{}", spike.evidence);
     // Then, on a Tuesday, apotek goes silent and shop sends a trickle for twelve hours.
     s.stable(hour + 4, 11 * 24 + 8);
-        let mut closing = Vec::new();
+    let mut closing = Vec::new();
     for h in (11 * 24 + 8)..(11 * 24 + 20) {
         let first = s.ga4(T0 + h * 3600, "shop.example.com");
         // 08:00 is judged on shop's first record of 10:00 (apotek sends nothing).
         if h == 11 * 24 + 10 {
             closing.push(first);
         }
-        s.meta(T0 + h * 3600 + 1, "shop.example.com", "111", &format!("&ud[em]={HASH}"));
+        s.meta(
+            T0 + h * 3600 + 1,
+            "shop.example.com",
+            "111",
+            &format!("&ud[em]={HASH}"),
+        );
     }
     // Apotek's silent 08:00 is judged on its first record after the silence.
     closing.push(s.line + 1);
     s.stable(11 * 24 + 20, 12 * 24);
-        let drops = s.at("volume_drop");
+    let drops = s.at("volume_drop");
     assert_eq!(drops, closing, "{:#?}", s.anomalies);
     assert_eq!(drops.len(), 2, "one drop per site: {:#?}", s.anomalies);
     let sites: Vec<_> = s
