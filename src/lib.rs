@@ -20,5 +20,6 @@ pub mod request;
 pub mod rules;
 pub mod ruletest;
 pub mod scan;
+pub mod service;
 pub mod source;
 pub mod summary;

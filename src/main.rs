@@ -31,6 +31,9 @@ enum Command {
     Scan(ScanArgs),
     /// Decode one request (a URL, or `-` for a raw HTTP request or one log line) with findings inline.
     Explain(ExplainArgs),
+    /// The streaming service: Kafka consumer group in, findings out, Prometheus /metrics.
+    /// With no broker configured, runs on an embedded Kafka-protocol cluster fed with sample traffic.
+    Run(RunArgs),
     /// Rule packs: run their examples, or list what is loaded.
     Rules {
         #[command(subcommand)]
@@ -188,6 +191,49 @@ struct ExplainArgs {
     engine: EngineArgs,
 }
 
+#[derive(Args)]
+struct RunArgs {
+    /// Configuration file (TOML; see deploy/pixelwarden.toml). Flags and environment override it.
+    #[arg(long, value_name = "FILE", env = "PIXELWARDEN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Kafka bootstrap servers; none: the embedded demo cluster.
+    #[arg(long, value_name = "HOST:PORT,...", env = "PIXELWARDEN_KAFKA_BROKERS")]
+    kafka_brokers: Option<String>,
+    /// Topic to consume, `NAME` or `NAME:FORMAT`. Repeatable.
+    #[arg(
+        long = "topic",
+        value_name = "NAME[:FORMAT]",
+        env = "PIXELWARDEN_TOPICS",
+        value_delimiter = ','
+    )]
+    topics: Vec<String>,
+    /// Consumer group.
+    #[arg(long, env = "PIXELWARDEN_GROUP")]
+    group: Option<String>,
+    /// Format of topics given without one.
+    #[arg(long, env = "PIXELWARDEN_FORMAT")]
+    format: Option<String>,
+    /// JSON-lines findings file (`-`: stdout), synced before offsets are committed.
+    #[arg(long, value_name = "PATH", env = "PIXELWARDEN_FINDINGS_FILE")]
+    findings_file: Option<PathBuf>,
+    /// Kafka topic for findings (idempotent producer, keyed by site).
+    #[arg(long, value_name = "NAME", env = "PIXELWARDEN_FINDINGS_TOPIC")]
+    findings_topic: Option<String>,
+    /// Address for /metrics, /healthz and /readyz.
+    #[arg(long, value_name = "ADDR", env = "PIXELWARDEN_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// Detection threads (default: one per core).
+    #[arg(long, env = "PIXELWARDEN_WORKERS")]
+    workers: Option<usize>,
+    /// Stop after this many seconds without a message (batch runs, tests).
+    #[arg(long, value_name = "SECONDS")]
+    exit_when_idle: Option<f64>,
+    #[arg(long, value_name = "FILE", env = "PIXELWARDEN_FINGERPRINT_KEY_FILE")]
+    fingerprint_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
 fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
 }
@@ -211,6 +257,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => cmd_scan(args),
         Command::Explain(args) => cmd_explain(args),
+        Command::Run(args) => cmd_run(args),
         Command::Rules {
             command: RulesCommand::Test(args),
         } => cmd_rules_test(args),
@@ -540,6 +587,102 @@ fn cmd_explain(args: ExplainArgs) -> Result<ExitCode> {
         req.referer = args.referer;
     }
     print!("{}", pixelwarden::explain::render(&engine, &req, &redactor));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_run(args: RunArgs) -> Result<ExitCode> {
+    use pixelwarden::service::{self, RunOptions, ServiceConfig, TopicConfig};
+    let mut cfg = match &args.config {
+        Some(p) => ServiceConfig::load(p)?,
+        None => ServiceConfig::default(),
+    };
+    if let Some(b) = args.kafka_brokers {
+        cfg.kafka.brokers = Some(b);
+    }
+    if !args.topics.is_empty() {
+        cfg.kafka.topics = args
+            .topics
+            .iter()
+            .map(|t| match t.split_once(':') {
+                Some((name, format)) => TopicConfig {
+                    name: name.into(),
+                    format: Some(format.into()),
+                },
+                None => TopicConfig {
+                    name: t.clone(),
+                    format: None,
+                },
+            })
+            .collect();
+    }
+    if let Some(g) = args.group {
+        cfg.kafka.group = g;
+    }
+    if args.format.is_some() {
+        cfg.kafka.format = args.format;
+    }
+    if args.findings_file.is_some() {
+        cfg.sinks.findings_file = args.findings_file;
+    }
+    if args.findings_topic.is_some() {
+        cfg.sinks.findings_topic = args.findings_topic;
+    }
+    if args.metrics_listen.is_some() {
+        cfg.metrics.listen = args.metrics_listen;
+    }
+    if let Some(w) = args.workers {
+        cfg.workers = w;
+    }
+    let engine = std::sync::Arc::new(engine(&args.engine)?);
+    let redactor = redactor(args.fingerprint_key_file.as_ref(), false)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let metrics = std::sync::Arc::new(service::metrics::Metrics::new());
+        let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            }
+            eprintln!("pixelwarden: stopping: draining in-flight messages and committing");
+            let _ = stop_tx.send(true);
+        });
+        // No broker: the embedded demo cluster with the bundled sample traffic.
+        let mut _demo = None;
+        let brokers = match cfg.kafka.brokers.clone() {
+            Some(b) => b,
+            None => {
+                let demo = service::demo::start(3).await?;
+                if cfg.kafka.topics.is_empty() {
+                    cfg.kafka.topics = demo.topics.iter().map(|(t, f)| TopicConfig { name: t.clone(), format: Some(f.as_str().into()) }).collect();
+                }
+                if cfg.sinks.findings_file.is_none() && cfg.sinks.findings_topic.is_none() {
+                    cfg.sinks.findings_file = Some(PathBuf::from("-"));
+                }
+                eprintln!(
+                    "pixelwarden: demo: embedded Kafka-protocol cluster at {} with {} sample messages in {}",
+                    demo.cluster.bootstrap_servers(),
+                    demo.messages,
+                    demo.topics.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(", ")
+                );
+                let b = demo.cluster.bootstrap_servers();
+                _demo = Some(demo);
+                b
+            }
+        };
+        if let Some(listen) = cfg.metrics.listen.clone() {
+            let addr = service::http::serve(&listen, metrics.clone(), ready.clone()).await?;
+            eprintln!("pixelwarden: metrics at http://{addr}/metrics (also /healthz, /readyz)");
+        }
+        let opts = RunOptions { exit_when_idle: args.exit_when_idle.map(std::time::Duration::from_secs_f64) };
+        let report = service::run(cfg, brokers, engine, redactor, metrics, ready, opts, stop_rx).await?;
+        eprintln!("pixelwarden: {} messages, {} findings, {} offset commits", report.messages, report.findings, report.commits);
+        Ok::<_, anyhow::Error>(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

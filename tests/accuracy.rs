@@ -91,6 +91,20 @@ fn per_class_recall_and_precision_on_the_labelled_corpus() {
         println!("{class:<12} {tp:>5} {fp:>5} {fneg:>5} {recall:>8.3} {precision:>9.3}");
         worst = worst.min(recall).min(precision);
     }
+    let mut by_type: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+    for k in expected.union(&found) {
+        let e = by_type.entry(format!("{}/{}", k.2, k.3)).or_default();
+        match (expected.contains(k), found.contains(k)) {
+            (true, true) => e[0] += 1,
+            (false, true) => e[1] += 1,
+            (true, false) => e[2] += 1,
+            _ => {}
+        }
+    }
+    println!("\n{:<28} {:>5} {:>5} {:>5}", "class/type", "tp", "fp", "fn");
+    for (t, [tp, fp, fneg]) in &by_type {
+        println!("{t:<28} {tp:>5} {fp:>5} {fneg:>5}");
+    }
     for k in found.difference(&expected) {
         println!("  false positive: {}:{} {}/{}", k.0, k.1, k.2, k.3);
     }

@@ -1,0 +1,152 @@
+//! Prometheus metrics of the service. Every label comes from a small fixed set (format, skip
+//! reason, vendor id, class, type, severity, sink, partition number): never a URL, site, pixel
+//! id or matched value.
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+pub struct Metrics {
+    pub registry: Registry,
+    pub records: IntCounterVec,
+    pub invalid: IntCounterVec,
+    pub beacons: IntCounterVec,
+    pub findings: IntCounterVec,
+    pub anomalies: IntCounterVec,
+    pub sink_errors: IntCounterVec,
+    pub commits: IntCounter,
+    pub processing: Histogram,
+    pub event_lag: HistogramVec,
+    pub consumer_lag: IntGaugeVec,
+    pub in_flight: IntGauge,
+    pub assigned: IntGauge,
+}
+
+fn counter(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(c.clone())).expect("unique metric");
+    c
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let r = Registry::new();
+        let processing = Histogram::with_opts(
+            HistogramOpts::new(
+                "pixelwarden_processing_seconds",
+                "Time from receiving a message to its findings accepted by every sink",
+            )
+            .buckets(vec![
+                0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0,
+            ]),
+        )
+        .expect("valid metric");
+        r.register(Box::new(processing.clone()))
+            .expect("unique metric");
+        let event_lag = HistogramVec::new(
+            HistogramOpts::new(
+                "pixelwarden_event_lag_seconds",
+                "Wall clock minus the event time of processed records",
+            )
+            .buckets(vec![
+                0.1, 1.0, 5.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 86400.0,
+            ]),
+            &["format"],
+        )
+        .expect("valid metric");
+        r.register(Box::new(event_lag.clone()))
+            .expect("unique metric");
+        let consumer_lag = IntGaugeVec::new(
+            Opts::new(
+                "pixelwarden_consumer_lag_messages",
+                "High watermark minus the committable offset, per assigned partition",
+            ),
+            &["topic", "partition"],
+        )
+        .expect("valid metric");
+        r.register(Box::new(consumer_lag.clone()))
+            .expect("unique metric");
+        let in_flight = IntGauge::new(
+            "pixelwarden_in_flight_messages",
+            "Messages received and not yet accepted by every sink",
+        )
+        .expect("valid");
+        r.register(Box::new(in_flight.clone()))
+            .expect("unique metric");
+        let assigned = IntGauge::new(
+            "pixelwarden_assigned_partitions",
+            "Partitions currently assigned to this instance",
+        )
+        .expect("valid");
+        r.register(Box::new(assigned.clone()))
+            .expect("unique metric");
+        let commits = IntCounter::new(
+            "pixelwarden_offset_commits_total",
+            "Offset commits sent to the group coordinator",
+        )
+        .expect("valid");
+        r.register(Box::new(commits.clone()))
+            .expect("unique metric");
+        Metrics {
+            records: counter(
+                &r,
+                "pixelwarden_records_received_total",
+                "Records received",
+                &["source", "format"],
+            ),
+            invalid: counter(
+                &r,
+                "pixelwarden_records_invalid_total",
+                "Records skipped as invalid",
+                &["reason"],
+            ),
+            beacons: counter(
+                &r,
+                "pixelwarden_beacons_total",
+                "Pixel hits recognised",
+                &["vendor"],
+            ),
+            findings: counter(
+                &r,
+                "pixelwarden_findings_total",
+                "Findings",
+                &["vendor", "class", "type", "severity"],
+            ),
+            anomalies: counter(
+                &r,
+                "pixelwarden_anomalies_total",
+                "Drift anomalies",
+                &["type"],
+            ),
+            sink_errors: counter(
+                &r,
+                "pixelwarden_sink_errors_total",
+                "Failed writes to a findings sink",
+                &["sink"],
+            ),
+            commits,
+            processing,
+            event_lag,
+            consumer_lag,
+            in_flight,
+            assigned,
+            registry: r,
+        }
+    }
+
+    /// The text exposition format for `/metrics`.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .expect("encodable");
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
