@@ -225,6 +225,15 @@ struct RunArgs {
     /// Detection threads (default: one per core).
     #[arg(long, env = "PIXELWARDEN_WORKERS")]
     workers: Option<usize>,
+    /// Alertmanager base URL (API v2 alerts are posted to URL/api/v2/alerts).
+    #[arg(long, value_name = "URL", env = "PIXELWARDEN_ALERTMANAGER_URL")]
+    alertmanager_url: Option<String>,
+    /// Generic JSON webhook for alerts (retried with backoff, then dead-lettered).
+    #[arg(long, value_name = "URL", env = "PIXELWARDEN_WEBHOOK_URL")]
+    webhook_url: Option<String>,
+    /// Also print alerts as JSON lines on stdout.
+    #[arg(long)]
+    alerts_stdout: bool,
     /// Stop after this many seconds without a message (batch runs, tests).
     #[arg(long, value_name = "SECONDS")]
     exit_when_idle: Option<f64>,
@@ -633,6 +642,13 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode> {
     if let Some(w) = args.workers {
         cfg.workers = w;
     }
+    if args.alertmanager_url.is_some() {
+        cfg.alerts.alertmanager_url = args.alertmanager_url;
+    }
+    if args.webhook_url.is_some() {
+        cfg.alerts.webhook_url = args.webhook_url;
+    }
+    cfg.alerts.stdout |= args.alerts_stdout;
     let engine = std::sync::Arc::new(engine(&args.engine)?);
     let redactor = redactor(args.fingerprint_key_file.as_ref(), false)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -679,7 +695,8 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode> {
             eprintln!("pixelwarden: metrics at http://{addr}/metrics (also /healthz, /readyz)");
         }
         let opts = RunOptions { exit_when_idle: args.exit_when_idle.map(std::time::Duration::from_secs_f64) };
-        let report = service::run(cfg, brokers, engine, redactor, metrics, ready, opts, stop_rx).await?;
+                let handles = service::Handles { engine, redactor, metrics, ready };
+        let report = service::run(cfg, brokers, handles, opts, stop_rx).await?;
         eprintln!("pixelwarden: {} messages, {} findings, {} offset commits", report.messages, report.findings, report.commits);
         Ok::<_, anyhow::Error>(())
     })?;

@@ -8,7 +8,7 @@
 mod common;
 
 use pixelwarden::service::metrics::Metrics;
-use pixelwarden::service::{run, RunOptions, ServiceConfig, TopicConfig};
+use pixelwarden::service::{run, Handles, RunOptions, ServiceConfig, TopicConfig};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
@@ -82,18 +82,13 @@ async fn serve(
     let opts = RunOptions {
         exit_when_idle: Some(Duration::from_secs_f64(idle)),
     };
-    run(
-        cfg,
-        brokers,
+    let handles = Handles {
         engine,
         redactor,
-        Arc::new(Metrics::new()),
-        Arc::new(AtomicBool::new(false)),
-        opts,
-        stop,
-    )
-    .await
-    .unwrap()
+        metrics: Arc::new(Metrics::new()),
+        ready: Arc::new(AtomicBool::new(false)),
+    };
+    run(cfg, brokers, handles, opts, stop).await.unwrap()
 }
 
 /// (partition, offset) of every finding in the file, and how many lines it has.

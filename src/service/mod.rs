@@ -9,6 +9,7 @@
 //! the contiguous watermarks are committed: at least once, end to end. Bounded queues give
 //! backpressure all the way to the consumer.
 
+pub mod alerts;
 pub mod demo;
 pub mod http;
 pub mod metrics;
@@ -47,6 +48,7 @@ pub struct ServiceConfig {
     pub metrics: MetricsConfig,
     pub limits: Limits,
     pub drift: DriftConfig,
+    pub alerts: alerts::AlertConfig,
     /// Detection threads (0: one per core).
     pub workers: usize,
     /// Messages queued per worker before the consumer waits (backpressure).
@@ -63,6 +65,7 @@ impl Default for ServiceConfig {
             metrics: MetricsConfig::default(),
             limits: Limits::default(),
             drift: DriftConfig::default(),
+            alerts: alerts::AlertConfig::default(),
             workers: 0,
             queue: 1024,
             commit_interval_ms: 1000,
@@ -341,17 +344,30 @@ pub struct RunOptions {
     pub exit_when_idle: Option<Duration>,
 }
 
+/// What a running service shares with its surroundings.
+#[derive(Clone)]
+pub struct Handles {
+    pub engine: Arc<Engine>,
+    pub redactor: Redactor,
+    pub metrics: Arc<Metrics>,
+    /// Set while consuming (`/readyz`).
+    pub ready: Arc<AtomicBool>,
+}
+
 /// Run until `shutdown` fires (or idle, with `exit_when_idle`); commits on the way out.
 pub async fn run(
     cfg: ServiceConfig,
     brokers: String,
-    engine: Arc<Engine>,
-    redactor: Redactor,
-    metrics: Arc<Metrics>,
-    ready: Arc<AtomicBool>,
+    handles: Handles,
     opts: RunOptions,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<RunReport> {
+    let Handles {
+        engine,
+        redactor,
+        metrics,
+        ready,
+    } = handles;
     let topics = cfg.topic_formats()?;
     let formats: HashMap<String, Format> = topics.iter().cloned().collect();
     let shared = Arc::new(Mutex::new(Shared {
@@ -388,7 +404,7 @@ pub async fn run(
     };
     let (done_tx, mut done_rx) = mpsc::channel::<Done>(cfg.queue.max(1) * workers);
     let mut job_txs = Vec::new();
-    let mut handles = Vec::new();
+    let mut threads = Vec::new();
     for _ in 0..workers {
         let (tx, rx) = mpsc::channel::<Job>(cfg.queue.max(1));
         job_txs.push(tx);
@@ -397,12 +413,22 @@ pub async fn run(
         let metrics = metrics.clone();
         let done_tx = done_tx.clone();
         let drift = cfg.drift.clone();
-        handles.push(std::thread::spawn(move || {
+        threads.push(std::thread::spawn(move || {
             worker(&engine, redactor, &metrics, drift, rx, done_tx)
         }));
     }
     drop(done_tx);
 
+    let mut alerter = if cfg.alerts.enabled() {
+        let alerter = alerts::Alerter::new(&cfg.alerts)
+            .map_err(|e| anyhow::anyhow!("alerts.min_severity: {e}"))?;
+        Some((
+            alerter,
+            alerts::Delivery::new(cfg.alerts.clone(), metrics.clone())?,
+        ))
+    } else {
+        None
+    };
     ready.store(true, Ordering::Relaxed);
     let mut report = RunReport::default();
     let mut tick = tokio::time::interval(Duration::from_millis(cfg.commit_interval_ms.max(50)));
@@ -431,11 +457,21 @@ pub async fn run(
                     anyhow::bail!("a detection worker stopped");
                 }
             }
-            Some(done) = done_rx.recv() => {
+                        Some(done) = done_rx.recv() => {
+                if let Some((alerter, delivery)) = alerter.as_mut() {
+                    let due = alerter.observe(&done.records, chrono::Utc::now());
+                    let delivery = delivery.clone();
+                    tokio::spawn(async move { delivery.send(due).await });
+                }
                 finish(&shared, &metrics, done, &mut report).await?;
             }
             _ = tick.tick() => {
-                commit(&consumer, &shared, &metrics, CommitMode::Async, &mut report)?;
+                                commit(&consumer, &shared, &metrics, CommitMode::Async, &mut report)?;
+                if let Some((alerter, delivery)) = alerter.as_mut() {
+                    let due = alerter.tick(chrono::Utc::now());
+                    let delivery = delivery.clone();
+                    tokio::spawn(async move { delivery.send(due).await });
+                }
                 if lag_at.elapsed() > Duration::from_secs(10) {
                     lag_at = Instant::now();
                     update_lag(&consumer, &shared, &metrics);
@@ -457,9 +493,14 @@ pub async fn run(
     ready.store(false, Ordering::Relaxed);
     drop(job_txs);
     while let Some(done) = done_rx.recv().await {
+        if let Some((alerter, delivery)) = alerter.as_mut() {
+            delivery
+                .send(alerter.observe(&done.records, chrono::Utc::now()))
+                .await;
+        }
         finish(&shared, &metrics, done, &mut report).await?;
     }
-    for h in handles {
+    for h in threads {
         let _ = h.join();
     }
     commit(&consumer, &shared, &metrics, CommitMode::Sync, &mut report)?;
@@ -521,18 +562,37 @@ fn commit(
     s.sinks.sync().context("cannot sync the findings file")?;
     drop(s);
     let mut tpl = TopicPartitionList::new();
-    for ((topic, partition), offset) in pending {
-        tpl.add_partition_offset(&topic, partition, Offset::Offset(offset))?;
+    for ((topic, partition), offset) in &pending {
+        tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
     }
-    match consumer.commit(&tpl, mode) {
-        Ok(()) => {
-            metrics.commits.inc();
-            report.commits += 1;
-        }
-        Err(e) => {
-            tracing::warn!(target: "pixelwarden::service", "offset commit failed (retried at the next tick): {e}")
+    // On shutdown there is no next tick: retry here a few times.
+    let attempts = if matches!(mode, CommitMode::Sync) {
+        6
+    } else {
+        1
+    };
+    for attempt in 1..=attempts {
+        match consumer.commit(&tpl, mode) {
+            Ok(()) => {
+                metrics.commits.inc();
+                report.commits += 1;
+                return Ok(());
+            }
+            Err(e) if attempt < attempts => {
+                tracing::debug!(target: "pixelwarden::service", "offset commit failed, retrying: {e}");
+                std::thread::sleep(Duration::from_millis(100 << attempt));
+            }
+            Err(e) => {
+                tracing::warn!(target: "pixelwarden::service", "offset commit failed (retried later): {e}")
+            }
         }
     }
+    // Hand the offsets out again so the next tick retries them even without new progress.
+    shared
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .watermarks
+        .retry(&pending);
     Ok(())
 }
 
@@ -595,9 +655,9 @@ fn worker(
             if line.is_empty() {
                 continue;
             }
-            match scanner.line(parser, line, &origin) {
-                Ok(r) => records.extend(r),
-                Err(_) => {} // counted in the scanner's stats, exported below
+            // A skipped line is counted in the scanner's stats, exported below.
+            if let Ok(r) = scanner.line(parser, line, &origin) {
+                records.extend(r);
             }
         }
         export(&scanner.stats, &mut seen, metrics, job.format);

@@ -69,6 +69,17 @@ impl Watermarks {
         out
     }
 
+    /// A commit of these offsets failed: hand them out again at the next [`Self::take_commits`].
+    pub fn retry(&mut self, failed: &[(PartitionKey, i64)]) {
+        for (key, offset) in failed {
+            if let Some(p) = self.partitions.get_mut(key) {
+                if p.committed == Some(*offset) {
+                    p.committed = None;
+                }
+            }
+        }
+    }
+
     /// Forget a partition (revoked); returns its last committable offset.
     pub fn revoke(&mut self, topic: &str, partition: i32) -> Option<i64> {
         let c = self.committable(topic, partition);
@@ -112,7 +123,11 @@ mod tests {
         );
         assert!(w.take_commits().is_empty());
         w.finish("t", 1, 5);
-        assert_eq!(w.take_commits(), vec![(("t".into(), 1), 6)]);
+        let failed = w.take_commits();
+        assert_eq!(failed, vec![(("t".into(), 1), 6)]);
+        // The commit failed: the same offset is handed out again.
+        w.retry(&failed);
+        assert_eq!(w.take_commits(), failed);
         assert_eq!(w.revoke("t", 1), Some(6));
         assert_eq!(w.committable("t", 1), None);
     }
