@@ -310,6 +310,10 @@ pub fn default_key_path() -> Option<PathBuf> {
 pub fn load_key(path: Option<&Path>) -> Result<([u8; 32], Option<PathBuf>), crate::error::Error> {
     use crate::error::{Error, ErrorKind};
     if let Ok(text) = std::env::var("PIXELWARDEN_FINGERPRINT_KEY") {
+        // A short or empty key is a well-known key: fingerprints could be recomputed by anyone.
+        if text.trim().len() < 8 {
+            return Err(Error::config("PIXELWARDEN_FINGERPRINT_KEY is shorter than 8 characters; use a long random secret (e.g. 64 hex digits)"));
+        }
         return Ok((key_from_text(&text), None));
     }
     let path = match path {

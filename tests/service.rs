@@ -292,3 +292,11 @@ async fn broker_down_and_up_and_commit_errors_lose_nothing() {
         "commits retried after the injected errors"
     );
 }
+
+#[test]
+fn the_example_config_in_deploy_parses() {
+    let path = common::root().join("deploy/pixelwarden.toml");
+    let cfg = ServiceConfig::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(!cfg.topic_formats().unwrap().is_empty());
+    assert!(cfg.alerts.alertmanager_url.is_some());
+}

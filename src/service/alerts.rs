@@ -60,6 +60,9 @@ pub struct Alert {
     pub starts_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<String>,
+    /// A re-send of a firing alert (for Alertmanager only).
+    #[serde(skip)]
+    pub resend: bool,
 }
 
 #[derive(Debug)]
@@ -108,10 +111,11 @@ impl Alerter {
                     a.alert
                         .annotations
                         .insert("count".into(), a.count.to_string());
+                    // The severity label stays: a changed label would be a new alert to Alertmanager.
                     if r.severity > severity_of(&a.alert) {
                         a.alert
-                            .labels
-                            .insert("severity".into(), r.severity.as_str().into());
+                            .annotations
+                            .insert("max_severity".into(), r.severity.as_str().into());
                     }
                 }
                 None => {
@@ -145,6 +149,7 @@ impl Alerter {
                         annotations,
                         starts_at: rfc3339(now),
                         ends_at: None,
+                        resend: false,
                     };
                     out.push(alert.clone());
                     self.active.insert(
@@ -162,7 +167,8 @@ impl Alerter {
         out
     }
 
-    /// Re-send firing alerts that are due, resolve the quiet ones.
+    /// Re-send firing alerts that are due, resolve the quiet ones. Re-sends are marked
+    /// (`Alert::resend`) so that only Alertmanager, which needs them, receives them.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Alert> {
         let mut out = Vec::new();
         let window = self.window;
@@ -176,7 +182,9 @@ impl Alerter {
             }
             if now - a.last_sent >= resend {
                 a.last_sent = now;
-                out.push(a.alert.clone());
+                let mut again = a.alert.clone();
+                again.resend = true;
+                out.push(again);
             }
             true
         });
@@ -226,14 +234,14 @@ impl Delivery {
         }
         if self.cfg.stdout {
             let mut out = std::io::stdout().lock();
-            for a in &alerts {
+            for a in alerts.iter().filter(|a| !a.resend) {
                 let line = serde_json::json!({"schema": "pixelwarden.alert/v1", "status": if a.ends_at.is_some() { "resolved" } else { "firing" }, "alert": a});
                 let _ = writeln!(out, "{line}");
             }
             self.metrics
                 .alerts_sent
                 .with_label_values(&["stdout"])
-                .inc_by(alerts.len() as u64);
+                .inc_by(alerts.iter().filter(|a| !a.resend).count() as u64);
         }
         if let Some(url) = &self.cfg.alertmanager_url {
             let endpoint = format!("{}/api/v2/alerts", url.trim_end_matches('/'));
@@ -260,7 +268,7 @@ impl Delivery {
             }
         }
         if let Some(url) = &self.cfg.webhook_url {
-            for a in alerts {
+            for a in alerts.into_iter().filter(|a| !a.resend) {
                 self.webhook(url, &a).await;
             }
         }
@@ -376,6 +384,7 @@ mod tests {
         let again = a.tick(t0 + chrono::Duration::seconds(61));
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].annotations["count"], "2");
+        assert!(again[0].resend, "re-sends are for Alertmanager only");
         assert!(again[0].ends_at.is_none());
         let resolved = a.tick(t0 + chrono::Duration::seconds(700));
         assert_eq!(resolved.len(), 1);

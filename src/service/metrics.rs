@@ -149,6 +149,33 @@ impl Metrics {
         }
     }
 
+    /// Create the series of the fixed label sets at 0, so `increase()` sees their first event.
+    pub fn preset(&self, vendors: &[&str]) {
+        for reason in crate::error::SkipReason::ALL {
+            self.invalid.with_label_values(&[reason.as_str()]);
+        }
+        for sink in ["file", "kafka"] {
+            self.sink_errors.with_label_values(&[sink]);
+        }
+        for sink in ["alertmanager", "webhook", "stdout"] {
+            self.alerts_sent.with_label_values(&[sink]);
+            self.alerts_failed.with_label_values(&[sink]);
+        }
+        for kind in [
+            "new_vendor",
+            "new_pixel",
+            "new_field",
+            "new_pii",
+            "volume_spike",
+            "volume_drop",
+        ] {
+            self.anomalies.with_label_values(&[kind]);
+        }
+        for vendor in vendors {
+            self.beacons.with_label_values(&[vendor]);
+        }
+    }
+
     /// The text exposition format for `/metrics`.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();

@@ -304,6 +304,10 @@ impl ConsumerContext for ServiceContext {
             }
             let mut commit = TopicPartitionList::new();
             for e in tpl.elements() {
+                let _ = self
+                    .metrics
+                    .consumer_lag
+                    .remove_label_values(&[e.topic(), &e.partition().to_string()]);
                 if let Some(off) = shared.watermarks.revoke(e.topic(), e.partition()) {
                     let _ =
                         commit.add_partition_offset(e.topic(), e.partition(), Offset::Offset(off));
@@ -368,6 +372,8 @@ pub async fn run(
         metrics,
         ready,
     } = handles;
+    let vendors: Vec<&str> = engine.recognizer.vendors.iter().map(|v| &*v.id).collect();
+    metrics.preset(&vendors);
     let topics = cfg.topic_formats()?;
     let formats: HashMap<String, Format> = topics.iter().cloned().collect();
     let shared = Arc::new(Mutex::new(Shared {
