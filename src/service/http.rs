@@ -42,9 +42,23 @@ pub async fn serve(
             }),
         )
         .with_state(AppState { metrics, ready });
-    let listener = tokio::net::TcpListener::bind(listen)
+    let addr: std::net::SocketAddr = tokio::net::lookup_host(listen)
         .await
+        .map_err(|e| anyhow::anyhow!("metrics listen {listen}: {e}"))?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("metrics listen {listen}: no address"))?;
+    // SO_REUSEADDR: a restarted instance must get its port back while old scrape connections
+    // are still in TIME_WAIT.
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket
+        .bind(addr)
         .map_err(|e| anyhow::anyhow!("metrics listen {listen}: {e}"))?;
+    let listener = socket.listen(1024)?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
