@@ -196,6 +196,14 @@ struct RunArgs {
     /// Configuration file (TOML; see deploy/pixelwarden.toml). Flags and environment override it.
     #[arg(long, value_name = "FILE", env = "PIXELWARDEN_CONFIG")]
     config: Option<PathBuf>,
+    /// Any setting of the configuration file, by its path (repeatable):
+    /// `--set drift.learning_hours=48`. Environment: `PIXELWARDEN__DRIFT__LEARNING_HOURS=48`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// A librdkafka property for the consumer and producers (repeatable), e.g. for TLS or SASL:
+    /// `-X security.protocol=SSL -X ssl.ca.location=/etc/ca.pem`.
+    #[arg(short = 'X', long = "kafka-property", value_name = "KEY=VALUE")]
+    kafka_properties: Vec<String>,
     /// Kafka bootstrap servers; none: the embedded demo cluster.
     #[arg(long, value_name = "HOST:PORT,...", env = "PIXELWARDEN_KAFKA_BROKERS")]
     kafka_brokers: Option<String>,
@@ -601,10 +609,14 @@ fn cmd_explain(args: ExplainArgs) -> Result<ExitCode> {
 
 fn cmd_run(args: RunArgs) -> Result<ExitCode> {
     use pixelwarden::service::{self, RunOptions, ServiceConfig, TopicConfig};
-    let mut cfg = match &args.config {
-        Some(p) => ServiceConfig::load(p)?,
-        None => ServiceConfig::default(),
-    };
+    let mut sets = args.sets.clone();
+    for p in &args.kafka_properties {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("-X {p}: expected KEY=VALUE"))?;
+        sets.push(format!("kafka.properties.{}={v}", k.trim()));
+    }
+    let mut cfg = ServiceConfig::layered(args.config.as_deref(), std::env::vars(), &sets)?;
     if let Some(b) = args.kafka_brokers {
         cfg.kafka.brokers = Some(b);
     }

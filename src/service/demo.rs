@@ -24,6 +24,10 @@ pub async fn start(partitions: i32) -> Result<Demo> {
         .set("enable.idempotence", "true")
         .create()
         .context("cannot create the demo producer")?;
+    // Drift baselines follow partitions through this topic (the mock has no CreateTopics).
+    cluster
+        .create_topic(&super::DriftConfig::default().state_topic, 1, 1)
+        .context("create the drift state topic")?;
     let mut topics = Vec::new();
     let mut messages = 0;
     for (name, bytes) in SAMPLES {

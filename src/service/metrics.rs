@@ -23,6 +23,23 @@ pub struct Metrics {
     pub consumer_lag: IntGaugeVec,
     pub in_flight: IntGauge,
     pub assigned: IntGauge,
+    pub consumer_errors: IntCounter,
+    pub snapshots: IntCounter,
+    pub snapshot_bytes: IntGauge,
+    pub restores: IntCounter,
+    pub snapshot_errors: IntCounter,
+}
+
+fn simple_counter(r: &Registry, name: &str, help: &str) -> IntCounter {
+    let c = IntCounter::new(name, help).expect("valid metric");
+    r.register(Box::new(c.clone())).expect("unique metric");
+    c
+}
+
+fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
+    let g = IntGauge::new(name, help).expect("valid metric");
+    r.register(Box::new(g.clone())).expect("unique metric");
+    g
 }
 
 fn counter(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -145,6 +162,31 @@ impl Metrics {
             consumer_lag,
             in_flight,
             assigned,
+            consumer_errors: simple_counter(
+                &r,
+                "pixelwarden_consumer_errors_total",
+                "Errors reported by the Kafka consumer (the consumer retries by itself)",
+            ),
+            snapshots: simple_counter(
+                &r,
+                "pixelwarden_drift_snapshots_total",
+                "Per-partition drift baselines written to the state topic",
+            ),
+            snapshot_bytes: gauge(
+                &r,
+                "pixelwarden_drift_snapshot_bytes",
+                "Compressed size of the last drift snapshot written",
+            ),
+            restores: simple_counter(
+                &r,
+                "pixelwarden_drift_restores_total",
+                "Per-partition drift baselines restored from the state topic on assignment",
+            ),
+            snapshot_errors: simple_counter(
+                &r,
+                "pixelwarden_drift_state_errors_total",
+                "Drift baselines that could not be restored (the partition learns again)",
+            ),
             registry: r,
         }
     }
@@ -154,7 +196,7 @@ impl Metrics {
         for reason in crate::error::SkipReason::ALL {
             self.invalid.with_label_values(&[reason.as_str()]);
         }
-        for sink in ["file", "kafka"] {
+        for sink in ["file", "kafka", "state"] {
             self.sink_errors.with_label_values(&[sink]);
         }
         for sink in ["alertmanager", "webhook", "stdout"] {

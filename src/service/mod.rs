@@ -1,43 +1,45 @@
 //! The streaming service (`pixelwarden run`): Kafka consumer group in, findings out, metrics
 //! and health endpoints; the same [`Engine`] as `scan`.
 //!
-//! Flow: the async loop receives messages and hands each to the worker thread that owns its
-//! partition (so per-partition order, parser state and drift state stay on one thread, and
-//! detection never runs on the async executor). Workers return finding records; the loop writes
-//! them to every sink and marks the message finished in the [`watermark::Watermarks`]. On a
-//! timer, on partition revoke and on shutdown the sinks are flushed and synced, and only then
-//! the contiguous watermarks are committed: at least once, end to end. Bounded queues give
-//! backpressure all the way to the consumer.
+//! Flow: one coordinator thread polls the consumer (no async hop per message) and packs
+//! messages into batches, one per detection worker; a partition is pinned to one worker, so
+//! per-partition order, parser and drift state stay on one thread. Workers hand back finding
+//! records per batch; the coordinator writes them to every sink and marks the batch's offset
+//! ranges finished in the [`watermark::Watermarks`]. On a timer, on partition revoke and on
+//! shutdown the sinks are made durable (file flushed and fsynced, producers flushed and every
+//! delivery acknowledged), and only then the contiguous watermarks are committed: at least once,
+//! end to end. A cap on messages in flight gives backpressure all the way to the consumer.
+//! Drift baselines follow partitions through a compacted state topic ([`state`]).
 
 pub mod alerts;
 pub mod demo;
 pub mod http;
 pub mod metrics;
+pub mod sinks;
+pub mod state;
 pub mod watermark;
+pub mod worker;
 
-use crate::format::{Format, LineParser};
+use crate::format::Format;
 use crate::limits::Limits;
-use crate::pipeline::{Engine, Scanner, Stats};
-use crate::redact::{FindingRecord, Redactor};
-use crate::request::Origin;
+use crate::pipeline::Engine;
+use crate::redact::Redactor;
 use anyhow::{Context as _, Result};
 use metrics::Metrics;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
-};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
+use sinks::Sinks;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 use watermark::Watermarks;
+use worker::{Batch, Out, Work};
 
 /// `pixelwarden.toml` (see deploy/pixelwarden.toml for a commented example).
 #[derive(Debug, Clone, Deserialize)]
@@ -51,8 +53,10 @@ pub struct ServiceConfig {
     pub alerts: alerts::AlertConfig,
     /// Detection threads (0: one per core).
     pub workers: usize,
-    /// Messages queued per worker before the consumer waits (backpressure).
+    /// Messages in flight per worker before the consumer stops polling (backpressure).
     pub queue: usize,
+    /// Messages per batch handed to a worker.
+    pub batch_size: usize,
     /// How often processed offsets are committed.
     pub commit_interval_ms: u64,
 }
@@ -67,7 +71,8 @@ impl Default for ServiceConfig {
             drift: DriftConfig::default(),
             alerts: alerts::AlertConfig::default(),
             workers: 0,
-            queue: 1024,
+            queue: 20_000,
+            batch_size: 1000,
             commit_interval_ms: 1000,
         }
     }
@@ -138,6 +143,15 @@ impl Default for MetricsConfig {
 pub struct DriftConfig {
     pub enabled: bool,
     pub learning_hours: i64,
+    /// Compacted topic where per-partition baselines are snapshotted so that they follow
+    /// partitions across rebalances and restarts (empty: none; baselines are then relearned).
+    pub state_topic: String,
+    /// How often baselines are snapshotted (they are also snapshotted on revoke and shutdown).
+    pub snapshot_interval_seconds: u64,
+    /// Largest state-topic message; bigger snapshots are cut into chunks.
+    pub snapshot_chunk_bytes: usize,
+    /// Largest decompressed snapshot accepted on restore.
+    pub snapshot_max_bytes: usize,
 }
 
 impl Default for DriftConfig {
@@ -145,16 +159,52 @@ impl Default for DriftConfig {
         DriftConfig {
             enabled: true,
             learning_hours: 24,
+            state_topic: "pixelwarden-drift-state".into(),
+            snapshot_interval_seconds: 60,
+            snapshot_chunk_bytes: 512 * 1024,
+            snapshot_max_bytes: 1 << 30,
         }
     }
 }
 
 impl ServiceConfig {
     pub fn load(path: &std::path::Path) -> Result<ServiceConfig> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read", path.display()))?;
-        toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))
+        Self::layered(Some(path), std::iter::empty(), &[])
+    }
+
+    /// The file (if any), then `PIXELWARDEN__SECTION__KEY=value` environment variables, then
+    /// `--set section.key=value` flags: every setting can come from any of the three.
+    pub fn layered(
+        path: Option<&std::path::Path>,
+        env: impl Iterator<Item = (String, String)>,
+        sets: &[String],
+    ) -> Result<ServiceConfig> {
+        let mut root = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("{}: cannot read", path.display()))?;
+                toml::from_str::<toml::Table>(&text).map_err(|e| {
+                    anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end())
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        for (k, v) in env {
+            if let Some(rest) = k.strip_prefix("PIXELWARDEN__") {
+                let dotted = rest.to_ascii_lowercase().replace("__", ".");
+                set_path(&mut root, &dotted, &v)
+                    .with_context(|| format!("environment variable {k}"))?;
+            }
+        }
+        for s in sets {
+            let (k, v) = s
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--set {s}: expected PATH=VALUE"))?;
+            set_path(&mut root, k.trim(), v).with_context(|| format!("--set {s}"))?;
+        }
+        let origin = path.map_or("settings".to_string(), |p| p.display().to_string());
+        ServiceConfig::deserialize(toml::Value::Table(root))
+            .map_err(|e| anyhow::anyhow!("{origin}: {}", e.to_string().trim_end()))
     }
 
     /// Topic → format, checked.
@@ -188,149 +238,48 @@ impl ServiceConfig {
     }
 }
 
-/// One Kafka message for a worker.
-struct Job {
-    topic: Arc<str>,
-    partition: i32,
-    offset: i64,
-    format: Format,
-    payload: Vec<u8>,
-    received: Instant,
-}
-
-/// What a worker made of one message.
-struct Done {
-    topic: Arc<str>,
-    partition: i32,
-    offset: i64,
-    records: Vec<FindingRecord>,
-    received: Instant,
-}
-
-/// Everything the rebalance callback needs to commit before partitions are taken away.
-struct Shared {
-    watermarks: Watermarks,
-    sinks: Sinks,
-}
-
-struct Sinks {
-    file: Option<Box<dyn Write + Send>>,
-    file_path: Option<PathBuf>,
-    file_handle: Option<std::fs::File>,
-    producer: Option<(FutureProducer, String)>,
-}
-
-impl Sinks {
-    fn open(cfg: &SinkConfig, brokers: &str, props: &BTreeMap<String, String>) -> Result<Sinks> {
-        let (file, file_handle): (Option<Box<dyn Write + Send>>, Option<std::fs::File>) =
-            match &cfg.findings_file {
-                Some(p) if p.as_os_str() == "-" => (Some(Box::new(std::io::stdout())), None),
-                Some(p) => {
-                    let f = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(p)
-                        .with_context(|| format!("{}: cannot open", p.display()))?;
-                    let handle = f.try_clone()?;
-                    (
-                        Some(Box::new(std::io::BufWriter::with_capacity(1 << 16, f))),
-                        Some(handle),
-                    )
-                }
-                None => (None, None),
-            };
-        let producer = match &cfg.findings_topic {
-            Some(topic) => {
-                let mut c = ClientConfig::new();
-                for (k, v) in props {
-                    c.set(k, v);
-                }
-                c.set("bootstrap.servers", brokers)
-                    .set("enable.idempotence", "true")
-                    .set("acks", "all");
-                Some((
-                    c.create::<FutureProducer>()
-                        .context("cannot create the findings producer")?,
-                    topic.clone(),
-                ))
-            }
-            None => None,
-        };
-        Ok(Sinks {
-            file,
-            file_path: cfg.findings_file.clone(),
-            file_handle,
-            producer,
-        })
+/// Set `a.b.c` in a TOML table. Values are read as TOML (numbers, booleans, arrays) and
+/// otherwise taken as strings. Under `kafka.properties` the rest of the path is one key, as
+/// librdkafka property names contain dots.
+fn set_path(root: &mut toml::Table, path: &str, value: &str) -> Result<()> {
+    let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_string()));
+    let parts: Vec<&str> = match path.strip_prefix("kafka.properties.") {
+        Some(prop) => vec!["kafka", "properties", prop],
+        None => path.split('.').collect(),
+    };
+    if parts.iter().any(|p| p.is_empty()) {
+        anyhow::bail!("`{path}` is not a setting path");
     }
-
-    fn write_file(&mut self, records: &[FindingRecord]) -> std::io::Result<()> {
-        if let Some(w) = self.file.as_mut() {
-            for r in records {
-                serde_json::to_writer(&mut *w, r)?;
-                w.write_all(b"\n")?;
-            }
-        }
-        Ok(())
+    let (last, parents) = parts.split_last().expect("non-empty");
+    let mut table = root;
+    for p in parents {
+        let entry = table
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry
+            .as_table_mut()
+            .ok_or_else(|| anyhow::anyhow!("`{p}` in `{path}` is not a section"))?;
     }
-
-    /// Flush and fsync: after this, everything written survives a crash.
-    fn sync(&mut self) -> std::io::Result<()> {
-        if let Some(w) = self.file.as_mut() {
-            w.flush()?;
-        }
-        if let Some(h) = &self.file_handle {
-            h.sync_data()?;
-        }
-        Ok(())
-    }
+    // Properties are strings to librdkafka, whatever they look like.
+    let value = if parents == ["kafka", "properties"] {
+        toml::Value::String(value.to_string())
+    } else {
+        parsed
+    };
+    table.insert(last.to_string(), value);
+    Ok(())
 }
 
-struct ServiceContext {
-    shared: Arc<Mutex<Shared>>,
-    metrics: Arc<Metrics>,
-}
-
-impl ClientContext for ServiceContext {}
-
-impl ConsumerContext for ServiceContext {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(tpl) = rebalance {
-            // Commit what is done for the partitions we lose, after syncing the sinks.
-            let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
-            if let Err(e) = shared.sinks.sync() {
-                tracing::warn!(target: "pixelwarden::service", "sink sync before revoke failed: {e}");
-                return;
-            }
-            let mut commit = TopicPartitionList::new();
-            for e in tpl.elements() {
-                let _ = self
-                    .metrics
-                    .consumer_lag
-                    .remove_label_values(&[e.topic(), &e.partition().to_string()]);
-                if let Some(off) = shared.watermarks.revoke(e.topic(), e.partition()) {
-                    let _ =
-                        commit.add_partition_offset(e.topic(), e.partition(), Offset::Offset(off));
-                }
-            }
-            if commit.count() > 0 {
-                match consumer.commit(&commit, CommitMode::Sync) {
-                    Ok(()) => self.metrics.commits.inc(),
-                    Err(e) => {
-                        tracing::warn!(target: "pixelwarden::service", "commit on revoke failed: {e}")
-                    }
-                }
-            }
-            self.metrics.assigned.sub(tpl.count() as i64);
-        }
-    }
-
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Assign(tpl) = rebalance {
-            self.metrics.assigned.add(tpl.count() as i64);
-            tracing::info!(target: "pixelwarden::service", "assigned {} partitions", tpl.count());
-        }
-    }
+/// The offsets `first..=last` of one partition, handed out and finished as a unit.
+#[derive(Debug, Clone)]
+pub struct Position {
+    pub topic: Arc<str>,
+    pub partition: i32,
+    pub first: i64,
+    pub last: i64,
 }
 
 /// How a run ended.
@@ -339,6 +288,7 @@ pub struct RunReport {
     pub messages: u64,
     pub findings: u64,
     pub commits: u64,
+    pub snapshots: u64,
 }
 
 /// Options that are not configuration: how long to run.
@@ -358,6 +308,378 @@ pub struct Handles {
     pub ready: Arc<AtomicBool>,
 }
 
+/// How long revoke and shutdown wait for in-flight work before giving up on it (it is then
+/// not committed, and read again by the next owner).
+const DRAIN_LIMIT: Duration = Duration::from_secs(60);
+
+/// The coordinator's state, shared with the rebalance callbacks (which run inside `poll`, on
+/// the same thread; the lock is never held across `poll`).
+struct Core {
+    watermarks: Watermarks,
+    sinks: Sinks,
+    workers: Vec<Sender<Work>>,
+    outputs: Receiver<Out>,
+    /// The batch being filled for each worker.
+    pending: Vec<Batch>,
+    batch_size: usize,
+    /// Messages handed out and not yet finished.
+    in_flight: usize,
+    snapshots_pending: usize,
+    metrics: Arc<Metrics>,
+    report: RunReport,
+    alerter: Option<alerts::Alerter>,
+    alert_tx: Option<tokio::sync::mpsc::UnboundedSender<Vec<alerts::Alert>>>,
+    state: Option<state::StateStore>,
+    drift: DriftConfig,
+    assigned: BTreeSet<(String, i32)>,
+    topics: HashMap<String, (Arc<str>, Format)>,
+    /// An error raised inside a rebalance callback, returned by the main loop.
+    fatal: Option<anyhow::Error>,
+    /// After shutdown the callbacks (run again when the consumer closes) do nothing.
+    closed: bool,
+    buf: Vec<u8>,
+}
+
+impl Core {
+    fn worker_of(&self, partition: i32) -> usize {
+        partition.unsigned_abs() as usize % self.workers.len()
+    }
+
+    fn dispatch(&mut self, topic: &str, partition: i32, offset: i64, payload: &[u8]) -> Result<()> {
+        let Some((name, format)) = self.topics.get(topic) else {
+            anyhow::bail!("message from unsubscribed topic `{topic}`");
+        };
+        let (name, format) = (name.clone(), *format);
+        let w = self.worker_of(partition);
+        self.pending[w].push(&name, partition, offset, format, payload);
+        self.in_flight += 1;
+        self.report.messages += 1;
+        self.metrics.in_flight.inc();
+        if self.pending[w].len() >= self.batch_size {
+            self.send_batch(w)?;
+        }
+        Ok(())
+    }
+
+    fn send_batch(&mut self, w: usize) -> Result<()> {
+        if self.pending[w].is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending[w]);
+        let positions = batch.positions();
+        for p in &positions {
+            self.watermarks
+                .start_range(&p.topic, p.partition, p.first, p.last);
+        }
+        self.workers[w]
+            .send(Work::Batch(batch, positions, Instant::now()))
+            .map_err(|_| anyhow::anyhow!("a detection worker stopped"))
+    }
+
+    fn send_all(&mut self) -> Result<()> {
+        for w in 0..self.workers.len() {
+            self.send_batch(w)?;
+        }
+        Ok(())
+    }
+
+    /// Take what the workers finished; wait up to `wait` for the first one.
+    fn drain(&mut self, wait: Duration) -> Result<usize> {
+        let mut n = 0;
+        if !wait.is_zero() {
+            match self.outputs.recv_timeout(wait) {
+                Ok(out) => {
+                    self.take(out)?;
+                    n += 1;
+                }
+                Err(RecvTimeoutError::Timeout) => return Ok(0),
+                Err(RecvTimeoutError::Disconnected) => {
+                    anyhow::bail!("the detection workers stopped")
+                }
+            }
+        }
+        while let Ok(out) = self.outputs.try_recv() {
+            self.take(out)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn take(&mut self, out: Out) -> Result<()> {
+        match out {
+            Out::Done {
+                positions,
+                messages,
+                records,
+                received,
+            } => {
+                if let (Some(alerter), Some(tx)) = (self.alerter.as_mut(), self.alert_tx.as_ref()) {
+                    let due = alerter.observe(&records, chrono::Utc::now());
+                    if !due.is_empty() {
+                        let _ = tx.send(due);
+                    }
+                }
+                if let Err((sink, e)) = self.sinks.write(&records, &mut self.buf) {
+                    self.metrics.sink_errors.with_label_values(&[sink]).inc();
+                    return Err(e.context(format!("findings sink `{sink}`")));
+                }
+                for p in &positions {
+                    self.watermarks.finish(&p.topic, p.partition, p.first);
+                }
+                self.in_flight -= messages;
+                self.metrics.in_flight.sub(messages as i64);
+                self.metrics
+                    .processing
+                    .observe(received.elapsed().as_secs_f64());
+                self.report.findings += records.len() as u64;
+            }
+            Out::Snapshot((topic, partition), bytes) => {
+                self.snapshots_pending = self.snapshots_pending.saturating_sub(1);
+                if let (Some(store), Some(bytes)) = (&self.state, bytes) {
+                    store.save(&topic, partition, &bytes)?;
+                    self.report.snapshots += 1;
+                    self.metrics.snapshots.inc();
+                    self.metrics.snapshot_bytes.set(bytes.len() as i64);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ask the owning workers for snapshots of these partitions and wait for them.
+    fn snapshot(&mut self, partitions: &[(String, i32)], release: bool) -> Result<()> {
+        if !self.drift.enabled || (self.state.is_none() && !release) {
+            return Ok(());
+        }
+        for (topic, partition) in partitions {
+            let tp: worker::Tp = (Arc::from(topic.as_str()), *partition);
+            let w = self.worker_of(*partition);
+            if self.workers[w].send(Work::Snapshot(tp, release)).is_ok() {
+                self.snapshots_pending += 1;
+            }
+        }
+        let deadline = Instant::now() + DRAIN_LIMIT;
+        while self.snapshots_pending > 0 && Instant::now() < deadline {
+            self.drain(Duration::from_millis(100))?;
+        }
+        Ok(())
+    }
+
+    /// Make the sinks durable, then commit the watermarks that moved.
+    fn commit(&mut self, consumer: &BaseConsumer<ServiceContext>, mode: CommitMode) -> Result<()> {
+        let pending = self.watermarks.take_commits();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if let Err((sink, e)) = self.sinks.sync() {
+            self.metrics.sink_errors.with_label_values(&[sink]).inc();
+            return Err(e.context(format!(
+                "findings sink `{sink}` could not make its writes durable; offsets not committed"
+            )));
+        }
+        let mut tpl = TopicPartitionList::new();
+        for ((topic, partition), offset) in &pending {
+            tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+        }
+        // On shutdown there is no next tick: retry here a few times.
+        let attempts = if matches!(mode, CommitMode::Sync) {
+            6
+        } else {
+            1
+        };
+        for attempt in 1..=attempts {
+            match consumer.commit(&tpl, mode) {
+                Ok(()) => {
+                    self.metrics.commits.inc();
+                    self.report.commits += 1;
+                    return Ok(());
+                }
+                Err(e) if attempt < attempts => {
+                    tracing::debug!(target: "pixelwarden::service", "offset commit failed, retrying: {e}");
+                    std::thread::sleep(Duration::from_millis(100 << attempt));
+                }
+                Err(e) => {
+                    tracing::warn!(target: "pixelwarden::service", "offset commit failed (retried later): {e}")
+                }
+            }
+        }
+        // Hand the offsets out again so the next tick retries them even without new progress.
+        self.watermarks.retry(&pending);
+        Ok(())
+    }
+
+    /// Partitions are being taken away: finish their work, snapshot their baselines, commit.
+    fn revoke(
+        &mut self,
+        consumer: &BaseConsumer<ServiceContext>,
+        tpl: &TopicPartitionList,
+    ) -> Result<()> {
+        let lost: Vec<(String, i32)> = tpl
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_string(), e.partition()))
+            .collect();
+        self.send_all()?;
+        let deadline = Instant::now() + DRAIN_LIMIT;
+        while lost
+            .iter()
+            .any(|(t, p)| self.watermarks.in_flight_of(t, *p) > 0)
+            && Instant::now() < deadline
+        {
+            self.drain(Duration::from_millis(100))?;
+        }
+        self.snapshot(&lost, true)?;
+        if let Err((sink, e)) = self.sinks.sync() {
+            self.metrics.sink_errors.with_label_values(&[sink]).inc();
+            return Err(e.context(format!("findings sink `{sink}` failed before a revoke")));
+        }
+        let mut commit = TopicPartitionList::new();
+        for (topic, partition) in &lost {
+            let _ = self
+                .metrics
+                .consumer_lag
+                .remove_label_values(&[topic, &partition.to_string()]);
+            // Still in flight after the limit: not committed, the next owner reads it again.
+            if let Some(off) = self.watermarks.revoke(topic, *partition) {
+                commit.add_partition_offset(topic, *partition, Offset::Offset(off))?;
+            }
+            self.assigned.remove(&(topic.clone(), *partition));
+        }
+        if commit.count() > 0 {
+            match consumer.commit(&commit, CommitMode::Sync) {
+                Ok(()) => {
+                    self.metrics.commits.inc();
+                    self.report.commits += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(target: "pixelwarden::service", "commit on revoke failed: {e}")
+                }
+            }
+        }
+        self.metrics.assigned.set(self.assigned.len() as i64);
+        Ok(())
+    }
+
+    /// Partitions were assigned: restore their baselines before any of their messages.
+    fn assign(&mut self, tpl: &TopicPartitionList) -> Result<()> {
+        let got: Vec<(String, i32)> = tpl
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_string(), e.partition()))
+            .collect();
+        let snapshots = match (&self.state, self.drift.enabled) {
+            (Some(store), true) => match store.load(&got) {
+                Ok(s) => s,
+                Err(e) => {
+                    // Without its baseline a partition learns again: no false anomalies, but
+                    // nothing new is reported until its learning window has passed.
+                    tracing::warn!(target: "pixelwarden::service", "drift state not restored: {e:#}");
+                    self.metrics.snapshot_errors.inc();
+                    HashMap::new()
+                }
+            },
+            _ => HashMap::new(),
+        };
+        for tp in &got {
+            let baseline = match snapshots.get(tp) {
+                Some(bytes) => match state::decode(bytes, self.drift.snapshot_max_bytes) {
+                    Ok(s) => {
+                        self.metrics.restores.inc();
+                        Some(Box::new(s))
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "pixelwarden::service", topic = tp.0, partition = tp.1, "drift snapshot unreadable, learning again: {e:#}");
+                        self.metrics.snapshot_errors.inc();
+                        None
+                    }
+                },
+                None => None,
+            };
+            let w = self.worker_of(tp.1);
+            self.workers[w]
+                .send(Work::Restore((Arc::from(tp.0.as_str()), tp.1), baseline))
+                .map_err(|_| anyhow::anyhow!("a detection worker stopped"))?;
+            self.assigned.insert(tp.clone());
+        }
+        self.metrics.assigned.set(self.assigned.len() as i64);
+        tracing::info!(target: "pixelwarden::service", "assigned {} partitions ({} baselines restored)", got.len(), snapshots.len());
+        Ok(())
+    }
+
+    /// Consumer lag per assigned partition from librdkafka's cached high watermarks.
+    fn update_lag(&self, consumer: &BaseConsumer<ServiceContext>) {
+        for (topic, partition) in &self.assigned {
+            if let Some(high) = cached_high_watermark(consumer, topic, *partition) {
+                let at = self.watermarks.committable(topic, *partition);
+                let lag = at.map_or(0, |c| (high - c).max(0));
+                self.metrics
+                    .consumer_lag
+                    .with_label_values(&[topic, &partition.to_string()])
+                    .set(lag);
+            }
+        }
+    }
+}
+
+/// librdkafka's cached high watermark (from the last fetch response): no network round trip.
+fn cached_high_watermark(
+    consumer: &BaseConsumer<ServiceContext>,
+    topic: &str,
+    partition: i32,
+) -> Option<i64> {
+    let topic = std::ffi::CString::new(topic).ok()?;
+    let (mut low, mut high) = (-1i64, -1i64);
+    // SAFETY: the client pointer is valid while `consumer` lives; the topic is a NUL-terminated
+    // string that outlives the call; `low` and `high` are valid for writes.
+    let err = unsafe {
+        rdkafka::bindings::rd_kafka_get_watermark_offsets(
+            consumer.client().native_ptr(),
+            topic.as_ptr(),
+            partition,
+            &mut low,
+            &mut high,
+        )
+    };
+    (err == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0)
+        .then_some(high)
+}
+
+fn lock(core: &Mutex<Core>) -> MutexGuard<'_, Core> {
+    core.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+struct ServiceContext {
+    core: Arc<Mutex<Core>>,
+}
+
+impl ClientContext for ServiceContext {}
+
+impl ConsumerContext for ServiceContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            let mut core = lock(&self.core);
+            if core.closed {
+                return;
+            }
+            if let Err(e) = core.revoke(consumer, tpl) {
+                core.fatal.get_or_insert(e);
+            }
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(tpl) = rebalance {
+            let mut core = lock(&self.core);
+            if core.closed {
+                return;
+            }
+            if let Err(e) = core.assign(tpl) {
+                core.fatal.get_or_insert(e);
+            }
+        }
+    }
+}
+
 /// Run until `shutdown` fires (or idle, with `exit_when_idle`); commits on the way out.
 pub async fn run(
     cfg: ServiceConfig,
@@ -375,11 +697,94 @@ pub async fn run(
     let vendors: Vec<&str> = engine.recognizer.vendors.iter().map(|v| &*v.id).collect();
     metrics.preset(&vendors);
     let topics = cfg.topic_formats()?;
-    let formats: HashMap<String, Format> = topics.iter().cloned().collect();
-    let shared = Arc::new(Mutex::new(Shared {
+    let mut sinks = Sinks::open(&cfg.sinks, &brokers, &cfg.kafka.properties)?;
+    let state = if cfg.drift.enabled && !cfg.drift.state_topic.is_empty() {
+        let store = state::StateStore::open(
+            &cfg.drift.state_topic,
+            &cfg.kafka.group,
+            &brokers,
+            &cfg.kafka.properties,
+            cfg.drift.snapshot_chunk_bytes,
+        )
+        .await?;
+        sinks.state = Some(store.producer());
+        Some(store)
+    } else {
+        None
+    };
+
+    // Alerts: deduplicated on the coordinator, delivered on the async runtime.
+    let (alerter, alert_tx, delivery_task) = if cfg.alerts.enabled() {
+        let alerter = alerts::Alerter::new(&cfg.alerts)
+            .map_err(|e| anyhow::anyhow!("alerts.min_severity: {e}"))?;
+        let delivery = alerts::Delivery::new(cfg.alerts.clone(), metrics.clone())?;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<alerts::Alert>>();
+        let task = tokio::spawn(async move {
+            let mut sending = tokio::task::JoinSet::new();
+            while let Some(due) = rx.recv().await {
+                let d = delivery.clone();
+                sending.spawn(async move { d.send(due).await });
+                while sending.try_join_next().is_some() {}
+            }
+            while sending.join_next().await.is_some() {}
+        });
+        (Some(alerter), Some(tx), Some(task))
+    } else {
+        (None, None, None)
+    };
+
+    // Workers: one thread each, partitions pinned by number.
+    let n_workers = if cfg.workers == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    } else {
+        cfg.workers
+    };
+    let (out_tx, out_rx) = std::sync::mpsc::channel::<Out>();
+    let mut worker_txs = Vec::new();
+    let mut threads = Vec::new();
+    for i in 0..n_workers {
+        let (tx, rx) = std::sync::mpsc::channel::<Work>();
+        worker_txs.push(tx);
+        let engine = engine.clone();
+        let redactor = redactor.clone();
+        let metrics = metrics.clone();
+        let out_tx = out_tx.clone();
+        let drift = cfg.drift.clone();
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("pw-detect-{i}"))
+                .spawn(move || worker::run(&engine, redactor, &metrics, drift, rx, out_tx))?,
+        );
+    }
+    drop(out_tx);
+
+    let core = Arc::new(Mutex::new(Core {
         watermarks: Watermarks::default(),
-        sinks: Sinks::open(&cfg.sinks, &brokers, &cfg.kafka.properties)?,
+        sinks,
+        workers: worker_txs,
+        outputs: out_rx,
+        pending: (0..n_workers).map(|_| Batch::new()).collect(),
+        batch_size: cfg.batch_size.max(1),
+        in_flight: 0,
+        snapshots_pending: 0,
+        metrics: metrics.clone(),
+        report: RunReport::default(),
+        alerter,
+        alert_tx,
+        state,
+        drift: cfg.drift.clone(),
+        assigned: BTreeSet::new(),
+        topics: topics
+            .iter()
+            .map(|(t, f)| (t.clone(), (Arc::from(t.as_str()), *f)))
+            .collect(),
+        fatal: None,
+        closed: false,
+        buf: Vec::new(),
     }));
+
     let mut client = ClientConfig::new();
     for (k, v) in &cfg.kafka.properties {
         client.set(k, v);
@@ -391,334 +796,170 @@ pub async fn run(
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", &cfg.kafka.start)
         .set("enable.partition.eof", "false");
-    let consumer: StreamConsumer<ServiceContext> = client
-        .create_with_context(ServiceContext {
-            shared: shared.clone(),
-            metrics: metrics.clone(),
-        })
+    let consumer: BaseConsumer<ServiceContext> = client
+        .create_with_context(ServiceContext { core: core.clone() })
         .context("cannot create the Kafka consumer")?;
     let names: Vec<&str> = topics.iter().map(|(t, _)| t.as_str()).collect();
     consumer.subscribe(&names).context("cannot subscribe")?;
 
-    // Workers: one thread each, partitions pinned by number.
-    let workers = if cfg.workers == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    } else {
-        cfg.workers
-    };
-    let (done_tx, mut done_rx) = mpsc::channel::<Done>(cfg.queue.max(1) * workers);
-    let mut job_txs = Vec::new();
-    let mut threads = Vec::new();
-    for _ in 0..workers {
-        let (tx, rx) = mpsc::channel::<Job>(cfg.queue.max(1));
-        job_txs.push(tx);
-        let engine = engine.clone();
-        let redactor = redactor.clone();
-        let metrics = metrics.clone();
-        let done_tx = done_tx.clone();
-        let drift = cfg.drift.clone();
-        threads.push(std::thread::spawn(move || {
-            worker(&engine, redactor, &metrics, drift, rx, done_tx)
-        }));
-    }
-    drop(done_tx);
-
-    let mut alerter = if cfg.alerts.enabled() {
-        let alerter = alerts::Alerter::new(&cfg.alerts)
-            .map_err(|e| anyhow::anyhow!("alerts.min_severity: {e}"))?;
-        Some((
-            alerter,
-            alerts::Delivery::new(cfg.alerts.clone(), metrics.clone())?,
-        ))
-    } else {
-        None
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            while shutdown.changed().await.is_ok() {
+                if *shutdown.borrow() {
+                    break;
+                }
+            }
+            // Fired, or the sender is gone (treated as "run until idle").
+            if *shutdown.borrow() {
+                stop.store(true, Ordering::Relaxed);
+            }
+        })
     };
     ready.store(true, Ordering::Relaxed);
-    let mut report = RunReport::default();
-    let mut tick = tokio::time::interval(Duration::from_millis(cfg.commit_interval_ms.max(50)));
+    let loop_cfg = LoopConfig {
+        max_in_flight: cfg.queue.max(1) * n_workers,
+        poll_budget: cfg.batch_size.max(1) * n_workers,
+        commit_every: Duration::from_millis(cfg.commit_interval_ms.max(50)),
+        snapshot_every: Duration::from_secs(cfg.drift.snapshot_interval_seconds.max(1)),
+        idle: opts.exit_when_idle,
+    };
+    let result = {
+        let core = core.clone();
+        tokio::task::spawn_blocking(move || {
+            let r = coordinate(&consumer, &core, &stop, &loop_cfg);
+            // Closing the consumer runs the revoke callback again: make it a no-op.
+            lock(&core).closed = true;
+            drop(consumer);
+            r
+        })
+        .await
+        .context("the coordinator panicked")?
+    };
+    ready.store(false, Ordering::Relaxed);
+    watcher.abort();
+    // Workers end when their inboxes close.
+    let (report, alert_tx) = {
+        let mut c = lock(&core);
+        c.workers.clear();
+        (std::mem::take(&mut c.report), c.alert_tx.take())
+    };
+    for h in threads {
+        let _ = h.join();
+    }
+    drop(alert_tx);
+    if let Some(task) = delivery_task {
+        let _ = task.await;
+    }
+    result.map(|()| report)
+}
+
+struct LoopConfig {
+    max_in_flight: usize,
+    poll_budget: usize,
+    commit_every: Duration,
+    snapshot_every: Duration,
+    idle: Option<Duration>,
+}
+
+/// The coordinator loop: poll, batch, collect, commit; then drain and commit on the way out.
+fn coordinate(
+    consumer: &BaseConsumer<ServiceContext>,
+    core: &Mutex<Core>,
+    stop: &AtomicBool,
+    cfg: &LoopConfig,
+) -> Result<()> {
     let mut last_message = Instant::now();
-    let mut lag_at = Instant::now();
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => break,
-            msg = consumer.recv() => {
-                let m = match msg {
-                    Ok(m) => m,
-                    Err(e) => {
-                        tracing::warn!(target: "pixelwarden::service", "consumer error: {e}");
-                        continue;
+    let mut last_commit = Instant::now();
+    let mut last_snapshot = Instant::now();
+    let mut last_lag = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        if let Some(e) = lock(core).fatal.take() {
+            return Err(e);
+        }
+        let mut got = 0;
+        if lock(core).in_flight < cfg.max_in_flight {
+            let mut timeout = Duration::from_millis(20);
+            while got < cfg.poll_budget {
+                match consumer.poll(timeout) {
+                    None => break,
+                    Some(Ok(m)) => {
+                        lock(core).dispatch(
+                            m.topic(),
+                            m.partition(),
+                            m.offset(),
+                            m.payload().unwrap_or_default(),
+                        )?;
+                        got += 1;
+                        timeout = Duration::ZERO;
                     }
-                };
-                last_message = Instant::now();
-                report.messages += 1;
-                let topic: Arc<str> = Arc::from(m.topic());
-                let format = formats.get(m.topic()).copied().unwrap_or(Format::Squid);
-                let job = Job { topic: topic.clone(), partition: m.partition(), offset: m.offset(), format, payload: m.payload().unwrap_or_default().to_vec(), received: Instant::now() };
-                shared.lock().unwrap_or_else(|p| p.into_inner()).watermarks.start(&topic, m.partition(), m.offset());
-                metrics.in_flight.inc();
-                let w = (m.partition().unsigned_abs() as usize) % job_txs.len();
-                if job_txs[w].send(job).await.is_err() {
-                    anyhow::bail!("a detection worker stopped");
-                }
-            }
-                        Some(done) = done_rx.recv() => {
-                if let Some((alerter, delivery)) = alerter.as_mut() {
-                    let due = alerter.observe(&done.records, chrono::Utc::now());
-                    let delivery = delivery.clone();
-                    tokio::spawn(async move { delivery.send(due).await });
-                }
-                finish(&shared, &metrics, done, &mut report).await?;
-            }
-            _ = tick.tick() => {
-                                commit(&consumer, &shared, &metrics, CommitMode::Async, &mut report)?;
-                if let Some((alerter, delivery)) = alerter.as_mut() {
-                    let due = alerter.tick(chrono::Utc::now());
-                    let delivery = delivery.clone();
-                    tokio::spawn(async move { delivery.send(due).await });
-                }
-                if lag_at.elapsed() > Duration::from_secs(10) {
-                    lag_at = Instant::now();
-                    update_lag(&consumer, &shared, &metrics);
-                }
-                                if metrics.assigned.get() == 0 {
-                    // Not idle while the group is still forming.
-                    last_message = Instant::now();
-                }
-                if let Some(idle) = opts.exit_when_idle {
-                    let in_flight = shared.lock().unwrap_or_else(|p| p.into_inner()).watermarks.in_flight();
-                    if in_flight == 0 && last_message.elapsed() >= idle {
+                    Some(Err(e)) => {
+                        lock(core).metrics.consumer_errors.inc();
+                        tracing::warn!(target: "pixelwarden::service", "consumer error: {e}");
                         break;
                     }
                 }
             }
         }
-    }
-    // Drain: no more messages; let workers finish what they have, write it, commit it.
-    ready.store(false, Ordering::Relaxed);
-    drop(job_txs);
-    while let Some(done) = done_rx.recv().await {
-        if let Some((alerter, delivery)) = alerter.as_mut() {
-            delivery
-                .send(alerter.observe(&done.records, chrono::Utc::now()))
-                .await;
+        let mut c = lock(core);
+        if got > 0 {
+            last_message = Instant::now();
         }
-        finish(&shared, &metrics, done, &mut report).await?;
-    }
-    for h in threads {
-        let _ = h.join();
-    }
-    commit(&consumer, &shared, &metrics, CommitMode::Sync, &mut report)?;
-    Ok(report)
-}
-
-async fn finish(
-    shared: &Arc<Mutex<Shared>>,
-    metrics: &Metrics,
-    done: Done,
-    report: &mut RunReport,
-) -> Result<()> {
-    // The Kafka sink first (awaited), then the file; the message is finished only after both.
-    let producer = shared
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .sinks
-        .producer
-        .clone();
-    if let Some((producer, topic)) = producer {
-        for r in &done.records {
-            let payload = serde_json::to_vec(r)?;
-            let key = r.site.clone().unwrap_or_default();
-            let record = FutureRecord::to(&topic).key(&key).payload(&payload);
-            if let Err((e, _)) = producer.send(record, Duration::from_secs(30)).await {
-                metrics.sink_errors.with_label_values(&["kafka"]).inc();
-                anyhow::bail!("findings topic `{topic}`: {e}");
-            }
-        }
-    }
-    let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
-    if let Err(e) = s.sinks.write_file(&done.records) {
-        metrics.sink_errors.with_label_values(&["file"]).inc();
-        return Err(e).context(format!("findings file {:?}", s.sinks.file_path));
-    }
-    s.watermarks
-        .finish(&done.topic, done.partition, done.offset);
-    metrics.in_flight.dec();
-    metrics
-        .processing
-        .observe(done.received.elapsed().as_secs_f64());
-    report.findings += done.records.len() as u64;
-    Ok(())
-}
-
-fn commit(
-    consumer: &StreamConsumer<ServiceContext>,
-    shared: &Arc<Mutex<Shared>>,
-    metrics: &Metrics,
-    mode: CommitMode,
-    report: &mut RunReport,
-) -> Result<()> {
-    let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
-    let pending = s.watermarks.take_commits();
-    if pending.is_empty() {
-        return Ok(());
-    }
-    // Findings covered by these offsets must be on disk before the offsets are committed.
-    s.sinks.sync().context("cannot sync the findings file")?;
-    drop(s);
-    let mut tpl = TopicPartitionList::new();
-    for ((topic, partition), offset) in &pending {
-        tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
-    }
-    // On shutdown there is no next tick: retry here a few times.
-    let attempts = if matches!(mode, CommitMode::Sync) {
-        6
-    } else {
-        1
-    };
-    for attempt in 1..=attempts {
-        match consumer.commit(&tpl, mode) {
-            Ok(()) => {
-                metrics.commits.inc();
-                report.commits += 1;
-                return Ok(());
-            }
-            Err(e) if attempt < attempts => {
-                tracing::debug!(target: "pixelwarden::service", "offset commit failed, retrying: {e}");
-                std::thread::sleep(Duration::from_millis(100 << attempt));
-            }
-            Err(e) => {
-                tracing::warn!(target: "pixelwarden::service", "offset commit failed (retried later): {e}")
-            }
-        }
-    }
-    // Hand the offsets out again so the next tick retries them even without new progress.
-    shared
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .watermarks
-        .retry(&pending);
-    Ok(())
-}
-
-fn update_lag(
-    consumer: &StreamConsumer<ServiceContext>,
-    shared: &Arc<Mutex<Shared>>,
-    metrics: &Metrics,
-) {
-    let Ok(assignment) = consumer.assignment() else {
-        return;
-    };
-    for e in assignment.elements() {
-        let high = tokio::task::block_in_place(|| {
-            consumer.fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(1))
-        });
-        if let Ok((_, high)) = high {
-            let at = shared
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .watermarks
-                .committable(e.topic(), e.partition());
-            let lag = at.map_or(0, |c| (high - c).max(0));
-            metrics
-                .consumer_lag
-                .with_label_values(&[e.topic(), &e.partition().to_string()])
-                .set(lag);
-        }
-    }
-}
-
-fn worker(
-    engine: &Engine,
-    redactor: Redactor,
-    metrics: &Metrics,
-    drift: DriftConfig,
-    mut rx: mpsc::Receiver<Job>,
-    done: mpsc::Sender<Done>,
-) {
-    let mut scanner = Scanner::new(engine, redactor);
-    if drift.enabled {
-        scanner.drift = Some(crate::drift::Drift::new(crate::drift::DriftLimits {
-            learning_hours: drift.learning_hours,
-            ..Default::default()
-        }));
-    }
-    let mut parsers: HashMap<(Arc<str>, i32), LineParser> = HashMap::new();
-    let mut seen = Stats::default();
-    while let Some(job) = rx.blocking_recv() {
-        let origin = Origin::Kafka {
-            topic: job.topic.clone(),
-            partition: job.partition,
-            offset: job.offset,
+        c.send_all()?;
+        // At the in-flight cap, wait for the workers instead of polling.
+        let wait = if c.in_flight >= cfg.max_in_flight {
+            Duration::from_millis(50)
+        } else {
+            Duration::ZERO
         };
-        let parser = parsers
-            .entry((job.topic.clone(), job.partition))
-            .or_insert_with(|| LineParser::new(job.format));
-        let mut records = Vec::new();
-        for line in job.payload.split(|&b| b == b'\n') {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.is_empty() {
-                continue;
+        c.drain(wait)?;
+        if last_commit.elapsed() >= cfg.commit_every {
+            last_commit = Instant::now();
+            c.commit(consumer, CommitMode::Async)?;
+            let c = &mut *c;
+            if let (Some(alerter), Some(tx)) = (c.alerter.as_mut(), c.alert_tx.as_ref()) {
+                let due = alerter.tick(chrono::Utc::now());
+                if !due.is_empty() {
+                    let _ = tx.send(due);
+                }
             }
-            // A skipped line is counted in the scanner's stats, exported below.
-            if let Ok(r) = scanner.line(parser, line, &origin) {
-                records.extend(r);
-            }
-        }
-        export(&scanner.stats, &mut seen, metrics, job.format);
-        for r in &records {
-            metrics
-                .findings
-                .with_label_values(&[&r.vendor, r.class.as_str(), &r.kind, r.severity.as_str()])
-                .inc();
-            if r.class.as_str() == "anomaly" {
-                metrics.anomalies.with_label_values(&[&r.kind]).inc();
-            }
-            if let Some(ts) = r.ts.as_deref().and_then(crate::request::parse_iso) {
-                let lag = (chrono::Utc::now() - ts).num_milliseconds() as f64 / 1000.0;
-                metrics
-                    .event_lag
-                    .with_label_values(&[job.format.as_str()])
-                    .observe(lag.max(0.0));
+            if c.assigned.is_empty() {
+                // Not idle while the group is still forming.
+                last_message = Instant::now();
             }
         }
-        let d = Done {
-            topic: job.topic,
-            partition: job.partition,
-            offset: job.offset,
-            records,
-            received: job.received,
-        };
-        if done.blocking_send(d).is_err() {
-            return;
+        if last_snapshot.elapsed() >= cfg.snapshot_every {
+            last_snapshot = Instant::now();
+            let all: Vec<(String, i32)> = c.assigned.iter().cloned().collect();
+            c.snapshot(&all, false)?;
+        }
+        if last_lag.elapsed() >= Duration::from_secs(5) {
+            last_lag = Instant::now();
+            c.update_lag(consumer);
+        }
+        if let Some(idle) = cfg.idle {
+            if c.in_flight == 0 && last_message.elapsed() >= idle {
+                break;
+            }
         }
     }
-}
-
-/// Move counter deltas from the scanner's stats into the metrics.
-fn export(now: &Stats, seen: &mut Stats, m: &Metrics, format: Format) {
-    let delta = now.records - seen.records;
-    if delta > 0 {
-        m.records
-            .with_label_values(&["kafka", format.as_str()])
-            .inc_by(delta);
+    // Drain: no more messages; let workers finish what they have, write it, snapshot, commit.
+    let mut c = lock(core);
+    c.send_all()?;
+    let deadline = Instant::now() + DRAIN_LIMIT;
+    while c.in_flight > 0 && Instant::now() < deadline {
+        c.drain(Duration::from_millis(100))?;
     }
-    for (reason, n) in &now.skipped {
-        let before = seen.skipped.get(reason).copied().unwrap_or(0);
-        if *n > before {
-            m.invalid
-                .with_label_values(&[reason.as_str()])
-                .inc_by(n - before);
+    let all: Vec<(String, i32)> = c.assigned.iter().cloned().collect();
+    c.snapshot(&all, false)?;
+    if c.snapshots_pending == 0 && !all.is_empty() && c.state.is_some() {
+        // Snapshots must be durable even when no offset moved since the last commit.
+        if let Err((sink, e)) = c.sinks.sync() {
+            c.metrics.sink_errors.with_label_values(&[sink]).inc();
+            return Err(e.context(format!("sink `{sink}` failed at shutdown")));
         }
     }
-    for (vendor, n) in &now.beacons_by_vendor {
-        let before = seen.beacons_by_vendor.get(vendor).copied().unwrap_or(0);
-        if *n > before {
-            m.beacons.with_label_values(&[vendor]).inc_by(n - before);
-        }
-    }
-    seen.records = now.records;
-    seen.skipped = now.skipped.clone();
-    seen.beacons_by_vendor = now.beacons_by_vendor.clone();
+    c.commit(consumer, CommitMode::Sync)?;
+    Ok(())
 }

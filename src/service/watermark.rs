@@ -27,12 +27,26 @@ pub struct Watermarks {
 impl Watermarks {
     /// A message entered the pipeline.
     pub fn start(&mut self, topic: &str, partition: i32, offset: i64) {
-        let p = self
-            .partitions
-            .entry((topic.to_string(), partition))
-            .or_default();
-        p.in_flight.insert(offset);
-        p.next = Some(p.next.map_or(offset + 1, |n| n.max(offset + 1)));
+        self.start_range(topic, partition, offset, offset);
+    }
+
+    /// Consecutive messages `first..=last` of a partition entered the pipeline as one unit,
+    /// finished together by [`Self::finish`] with `first`.
+    pub fn start_range(&mut self, topic: &str, partition: i32, first: i64, last: i64) {
+        let key = (topic.to_string(), partition);
+        let p = match self.partitions.get_mut(&key) {
+            Some(p) => p,
+            None => self.partitions.entry(key).or_default(),
+        };
+        p.in_flight.insert(first);
+        p.next = Some(p.next.map_or(last + 1, |n| n.max(last + 1)));
+    }
+
+    /// Messages in flight for one partition.
+    pub fn in_flight_of(&self, topic: &str, partition: i32) -> usize {
+        self.partitions
+            .get(&(topic.to_string(), partition))
+            .map_or(0, |p| p.in_flight.len())
     }
 
     /// All findings of a message have been accepted by every sink.
@@ -130,5 +144,23 @@ mod tests {
         assert_eq!(w.take_commits(), failed);
         assert_eq!(w.revoke("t", 1), Some(6));
         assert_eq!(w.committable("t", 1), None);
+    }
+
+    #[test]
+    fn ranges_hold_back_the_commit_until_finished() {
+        let mut w = Watermarks::default();
+        w.start_range("t", 0, 0, 99);
+        w.start_range("t", 0, 100, 149);
+        assert_eq!(w.committable("t", 0), Some(0));
+        w.finish("t", 0, 100);
+        assert_eq!(
+            w.committable("t", 0),
+            Some(0),
+            "the first range is still in flight"
+        );
+        assert_eq!(w.in_flight_of("t", 0), 1);
+        w.finish("t", 0, 0);
+        assert_eq!(w.committable("t", 0), Some(150));
+        assert_eq!(w.in_flight(), 0);
     }
 }
