@@ -1,6 +1,6 @@
 //! Produce each line of a file as one Kafka message (idempotent producer, keyed by line number),
 //! for end-to-end tests against a real broker:
-//! `cargo run --release --example kafka_produce -- BROKERS TOPIC FILE`.
+//! `cargo run --release --example kafka_produce -- BROKERS TOPIC FILE [--one-per-batch]`.
 
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -10,16 +10,26 @@ use std::time::Duration;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, brokers, topic, file] = args.as_slice() else {
-        eprintln!("usage: kafka_produce BROKERS TOPIC FILE");
-        std::process::exit(2);
+    let (brokers, topic, file, one_per_batch) = match args.as_slice() {
+        [_, b, t, f] => (b, t, f, false),
+        [_, b, t, f, flag] if flag == "--one-per-batch" => (b, t, f, true),
+        _ => {
+            eprintln!("usage: kafka_produce BROKERS TOPIC FILE [--one-per-batch]");
+            std::process::exit(2);
+        }
     };
-    let producer: FutureProducer = ClientConfig::new()
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", brokers)
         .set("enable.idempotence", "true")
         .set("linger.ms", "10")
-        .set("message.timeout.ms", "60000")
-        .create()?;
+        .set("message.timeout.ms", "60000");
+    if one_per_batch {
+        // Every record batch holds one message, so any offset is a batch boundary (see
+        // tests/e2e/kafka_e2e.sh for the broker behaviour this works around).
+        config.set("batch.num.messages", "1").set("linger.ms", "0");
+    }
+    let producer: FutureProducer = config.create()?;
     let mut pending = Vec::new();
     let mut sent = 0usize;
     for (i, line) in std::io::BufReader::new(std::fs::File::open(file)?)

@@ -24,6 +24,7 @@ pub struct Metrics {
     pub in_flight: IntGauge,
     pub assigned: IntGauge,
     pub consumer_errors: IntCounter,
+    pub not_dispatched: IntCounterVec,
     pub snapshots: IntCounter,
     pub snapshot_bytes: IntGauge,
     pub restores: IntCounter,
@@ -162,6 +163,12 @@ impl Metrics {
             consumer_lag,
             in_flight,
             assigned,
+            not_dispatched: counter(
+                &r,
+                "pixelwarden_messages_not_dispatched_total",
+                "Messages received but not processed: partition no longer assigned, or delivered again",
+                &["reason"],
+            ),
             consumer_errors: simple_counter(
                 &r,
                 "pixelwarden_consumer_errors_total",
@@ -195,6 +202,9 @@ impl Metrics {
     pub fn preset(&self, vendors: &[&str]) {
         for reason in crate::error::SkipReason::ALL {
             self.invalid.with_label_values(&[reason.as_str()]);
+        }
+        for reason in ["not_assigned", "redelivered"] {
+            self.not_dispatched.with_label_values(&[reason]);
         }
         for sink in ["file", "kafka", "state"] {
             self.sink_errors.with_label_values(&[sink]);

@@ -332,6 +332,8 @@ struct Core {
     state: Option<state::StateStore>,
     drift: DriftConfig,
     assigned: BTreeSet<(String, i32)>,
+    /// Per assigned partition, the lowest offset not yet handed out.
+    next_offset: Vec<(Arc<str>, i32, i64)>,
     topics: HashMap<String, (Arc<str>, Format)>,
     /// An error raised inside a rebalance callback, returned by the main loop.
     fatal: Option<anyhow::Error>,
@@ -346,6 +348,29 @@ impl Core {
     }
 
     fn dispatch(&mut self, topic: &str, partition: i32, offset: i64, payload: &[u8]) -> Result<()> {
+        // Only messages of partitions we own, each offset once: a message delivered after its
+        // partition was revoked, or delivered again (a fetch rewound), is not handed out a
+        // second time, so a watermark never covers work that is still to be done.
+        let Some(next) = self
+            .next_offset
+            .iter_mut()
+            .find(|(t, p, _)| *p == partition && &**t == topic)
+            .map(|(_, _, n)| n)
+        else {
+            self.metrics
+                .not_dispatched
+                .with_label_values(&["not_assigned"])
+                .inc();
+            return Ok(());
+        };
+        if offset < *next {
+            self.metrics
+                .not_dispatched
+                .with_label_values(&["redelivered"])
+                .inc();
+            return Ok(());
+        }
+        *next = offset + 1;
         let Some((name, format)) = self.topics.get(topic) else {
             anyhow::bail!("message from unsubscribed topic `{topic}`");
         };
@@ -477,6 +502,7 @@ impl Core {
                 "findings sink `{sink}` could not make its writes durable; offsets not committed"
             )));
         }
+        tracing::debug!(target: "pixelwarden::service", "committing {pending:?}");
         let mut tpl = TopicPartitionList::new();
         for ((topic, partition), offset) in &pending {
             tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
@@ -544,7 +570,10 @@ impl Core {
                 commit.add_partition_offset(topic, *partition, Offset::Offset(off))?;
             }
             self.assigned.remove(&(topic.clone(), *partition));
+            self.next_offset
+                .retain(|(t, p, _)| !(*p == *partition && &**t == topic.as_str()));
         }
+        tracing::debug!(target: "pixelwarden::service", "revoked {lost:?}, committing {:?}", commit.to_topic_map());
         if commit.count() > 0 {
             match consumer.commit(&commit, CommitMode::Sync) {
                 Ok(()) => {
@@ -600,6 +629,14 @@ impl Core {
                 .send(Work::Restore((Arc::from(tp.0.as_str()), tp.1), baseline))
                 .map_err(|_| anyhow::anyhow!("a detection worker stopped"))?;
             self.assigned.insert(tp.clone());
+            if !self
+                .next_offset
+                .iter()
+                .any(|(t, p, _)| *p == tp.1 && &**t == tp.0.as_str())
+            {
+                self.next_offset
+                    .push((Arc::from(tp.0.as_str()), tp.1, i64::MIN));
+            }
         }
         self.metrics.assigned.set(self.assigned.len() as i64);
         tracing::info!(target: "pixelwarden::service", "assigned {} partitions ({} baselines restored)", got.len(), snapshots.len());
@@ -776,6 +813,7 @@ pub async fn run(
         state,
         drift: cfg.drift.clone(),
         assigned: BTreeSet::new(),
+        next_offset: Vec::new(),
         topics: topics
             .iter()
             .map(|(t, f)| (t.clone(), (Arc::from(t.as_str()), *f)))

@@ -126,6 +126,46 @@ fn is_consumer_only(key: &str) -> bool {
         || key == "check.crcs"
 }
 
+/// A crash can leave a partial last line. Its record's offset was not committed (commits
+/// follow a sync, which writes whole lines only), so it is read and written again: cut the
+/// partial line so the next record does not run into it. Returns the bytes removed.
+fn drop_torn_tail(path: &std::path::Path) -> std::io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let len = f.metadata()?.len();
+    let mut end = len;
+    let mut chunk = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let n = (end - start) as usize;
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(&mut chunk[..n])?;
+        if let Some(i) = chunk[..n].iter().rposition(|&b| b == b'\n') {
+            let keep = start + i as u64 + 1;
+            if keep < len {
+                f.set_len(keep)?;
+                f.sync_data()?;
+            }
+            return Ok(len - keep);
+        }
+        end = start;
+    }
+    // No newline at all: the whole file is one partial record.
+    if len > 0 {
+        f.set_len(0)?;
+        f.sync_data()?;
+    }
+    Ok(len)
+}
+
 pub struct Sinks {
     file: Option<Box<dyn Write + Send>>,
     pub file_path: Option<PathBuf>,
@@ -141,23 +181,30 @@ impl Sinks {
         brokers: &str,
         props: &BTreeMap<String, String>,
     ) -> Result<Sinks> {
-        let (file, file_handle): (Option<Box<dyn Write + Send>>, Option<std::fs::File>) =
-            match &cfg.findings_file {
-                Some(p) if p.as_os_str() == "-" => (Some(Box::new(std::io::stdout())), None),
-                Some(p) => {
-                    let f = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(p)
-                        .with_context(|| format!("{}: cannot open", p.display()))?;
-                    let handle = f.try_clone()?;
-                    (
-                        Some(Box::new(std::io::BufWriter::with_capacity(1 << 16, f))),
-                        Some(handle),
-                    )
+        let (file, file_handle): (Option<Box<dyn Write + Send>>, Option<std::fs::File>) = match &cfg
+            .findings_file
+        {
+            Some(p) if p.as_os_str() == "-" => (Some(Box::new(std::io::stdout())), None),
+            Some(p) => {
+                let torn = drop_torn_tail(p)
+                    .with_context(|| format!("{}: cannot check its last line", p.display()))?;
+                if torn > 0 {
+                    tracing::warn!(target: "pixelwarden::service", path = %p.display(), bytes = torn,
+                            "findings file ended in a partial line (a crash mid-write); removed it: its record was not committed and is written again");
                 }
-                None => (None, None),
-            };
+                let f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .with_context(|| format!("{}: cannot open", p.display()))?;
+                let handle = f.try_clone()?;
+                (
+                    Some(Box::new(std::io::BufWriter::with_capacity(1 << 16, f))),
+                    Some(handle),
+                )
+            }
+            None => (None, None),
+        };
         let producer = match &cfg.findings_topic {
             Some(topic) => Some((
                 DurableProducer::new(brokers, props).context("findings topic")?,
@@ -224,5 +271,27 @@ impl Sinks {
                 .map_err(|e| ("state", e.context("drift state topic")))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drop_torn_tail;
+
+    #[test]
+    fn a_torn_last_line_is_cut_and_whole_lines_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.jsonl");
+        assert_eq!(drop_torn_tail(&p).unwrap(), 0, "no file yet");
+        std::fs::write(&p, "{\"a\":1}\n{\"b\":2}\n{\"c\":").unwrap();
+        assert_eq!(drop_torn_tail(&p).unwrap(), 5);
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "{\"a\":1}\n{\"b\":2}\n"
+        );
+        assert_eq!(drop_torn_tail(&p).unwrap(), 0, "whole lines are left alone");
+        std::fs::write(&p, "partial").unwrap();
+        assert_eq!(drop_torn_tail(&p).unwrap(), 7);
+        assert_eq!(std::fs::read(&p).unwrap(), b"");
     }
 }

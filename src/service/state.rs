@@ -153,14 +153,14 @@ impl StateStore {
         }
         c.set("bootstrap.servers", &self.brokers)
             .set("group.id", format!("{}.state-reader", self.group))
-            .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "true");
+            .set("enable.auto.commit", "false");
         let consumer: BaseConsumer = c.create().context("cannot create the state reader")?;
         let md = consumer
             .fetch_metadata(Some(&self.topic), Duration::from_secs(10))
             .context("state topic metadata")?;
+        // Read each partition up to the high watermark it has now.
         let mut tpl = TopicPartitionList::new();
-        let mut open = 0;
+        let mut ends: HashMap<i32, i64> = HashMap::new();
         for t in md.topics() {
             for p in t.partitions() {
                 let (low, high) = consumer
@@ -168,24 +168,42 @@ impl StateStore {
                     .context("state topic watermarks")?;
                 if high > low {
                     tpl.add_partition_offset(&self.topic, p.id(), Offset::Beginning)?;
-                    open += 1;
+                    ends.insert(p.id(), high);
                 }
             }
         }
         // Newest value per key, by chunk: key → (generation, count, data).
         let mut latest: HashMap<String, (u64, u32, Vec<u8>)> = HashMap::new();
         let prefix = format!("{}/", self.group);
-        if open > 0 {
+        if !ends.is_empty() {
             consumer.assign(&tpl)?;
-            while open > 0 {
+            while !ends.is_empty() {
                 if started.elapsed() > Duration::from_secs(60) {
                     anyhow::bail!("reading the state topic took more than 60 s");
                 }
-                match consumer.poll(Duration::from_millis(500)) {
-                    None => {}
-                    Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => open -= 1,
+                match consumer.poll(Duration::from_millis(200)) {
+                    None => {
+                        // Compaction or control records can leave the end without a message.
+                        if let Ok(pos) = consumer.position() {
+                            for e in pos.elements() {
+                                if let (Offset::Offset(at), Some(&end)) =
+                                    (e.offset(), ends.get(&e.partition()))
+                                {
+                                    if at >= end {
+                                        ends.remove(&e.partition());
+                                    }
+                                }
+                            }
+                        }
+                    }
                     Some(Err(e)) => return Err(e).context("reading the state topic"),
                     Some(Ok(m)) => {
+                        if ends
+                            .get(&m.partition())
+                            .is_some_and(|&end| m.offset() + 1 >= end)
+                        {
+                            ends.remove(&m.partition());
+                        }
                         let (Some(key), Some(value)) = (m.key(), m.payload()) else {
                             continue;
                         };
