@@ -709,7 +709,8 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode> {
         let opts = RunOptions { exit_when_idle: args.exit_when_idle.map(std::time::Duration::from_secs_f64) };
                 let handles = service::Handles { engine, redactor, metrics, ready };
         let report = service::run(cfg, brokers, handles, opts, stop_rx).await?;
-        eprintln!("pixelwarden: {} messages, {} findings, {} offset commits", report.messages, report.findings, report.commits);
+        let rate = report.rate().map(|(busy, r)| format!(" in {:.2} s ({:.0} messages/s)", busy.as_secs_f64(), r)).unwrap_or_default();
+        eprintln!("pixelwarden: {} messages{rate}, {} findings, {} offset commits", report.messages, report.findings, report.commits);
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)

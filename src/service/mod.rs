@@ -289,6 +289,19 @@ pub struct RunReport {
     pub findings: u64,
     pub commits: u64,
     pub snapshots: u64,
+    /// From the first message received to the last one whose findings every sink accepted.
+    pub first_message: Option<Instant>,
+    pub last_finished: Option<Instant>,
+}
+
+impl RunReport {
+    /// Messages per second between the first message and the last finished one.
+    pub fn rate(&self) -> Option<(Duration, f64)> {
+        let busy = self
+            .last_finished?
+            .checked_duration_since(self.first_message?)?;
+        (!busy.is_zero()).then(|| (busy, self.messages as f64 / busy.as_secs_f64()))
+    }
 }
 
 /// Options that are not configuration: how long to run.
@@ -379,6 +392,9 @@ impl Core {
         self.pending[w].push(&name, partition, offset, format, payload);
         self.in_flight += 1;
         self.report.messages += 1;
+        if self.report.first_message.is_none() {
+            self.report.first_message = Some(Instant::now());
+        }
         self.metrics.in_flight.inc();
         if self.pending[w].len() >= self.batch_size {
             self.send_batch(w)?;
@@ -457,6 +473,7 @@ impl Core {
                     .processing
                     .observe(received.elapsed().as_secs_f64());
                 self.report.findings += records.len() as u64;
+                self.report.last_finished = Some(Instant::now());
             }
             Out::Snapshot((topic, partition), bytes) => {
                 self.snapshots_pending = self.snapshots_pending.saturating_sub(1);

@@ -140,7 +140,12 @@ fn drop_torn_tail(path: &std::path::Path) -> std::io::Result<u64> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(e),
     };
-    let len = f.metadata()?.len();
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        // A pipe or a device (/dev/null): nothing to repair.
+        return Ok(0);
+    }
+    let len = meta.len();
     let mut end = len;
     let mut chunk = vec![0u8; 64 * 1024];
     while end > 0 {
