@@ -212,6 +212,22 @@ fn scan_one(
         };
     }
     let mut parser = LineParser::new(format);
+    if scanner.prefilter {
+        let mut fast = FastLines {
+            scanner,
+            parser: &mut parser,
+            file,
+            outcome,
+            emit: &mut emit,
+            max: limits.max_line_bytes,
+            line_no: 0,
+            skipped_lines: 0,
+            format,
+            lowered: Vec::new(),
+        };
+        fast.run(stream, read, progress, started)?;
+        return Ok(Some(format));
+    }
     let mut lines = Lines::new(stream, limits.max_line_bytes);
     let mut buf = Vec::new();
     let mut line_no = 0u64;
@@ -228,6 +244,7 @@ fn scan_one(
         };
         if line == Line::TooLong {
             scanner.stats.records += 1;
+            *scanner.stats.records_by_format.entry(format).or_default() += 1;
             let skip = Skip::new(
                 SkipReason::LineTooLong,
                 format!("line longer than {} bytes", limits.max_line_bytes),
@@ -250,6 +267,210 @@ fn scan_one(
         }
     }
     Ok(Some(format))
+}
+
+type Emit<'a> = dyn FnMut(Vec<FindingRecord>, &mut ScanOutcome) -> io::Result<()> + 'a;
+
+/// The fast path over line formats: the prefilter runs over whole blocks of input, and only
+/// the lines it matches (plus Zeek header lines) are cut out and parsed. Lines in between are
+/// counted in bulk (and checked against the line limit) without being copied or parsed. The
+/// results are those of the line-by-line path (tests/prefilter.rs proves it).
+struct FastLines<'a, 'e, 's> {
+    scanner: &'a mut Scanner<'e>,
+    parser: &'a mut LineParser,
+    file: &'a mut FileScan,
+    outcome: &'a mut ScanOutcome,
+    emit: &'a mut Emit<'s>,
+    max: usize,
+    line_no: u64,
+    /// Lines counted but not parsed since the stats were last updated.
+    skipped_lines: u64,
+    format: Format,
+    /// The block, lowercased, for the keyword search.
+    lowered: Vec<u8>,
+}
+
+/// Input is read in blocks of this size (or twice the line limit, if larger).
+const BLOCK: usize = 4 << 20;
+
+impl FastLines<'_, '_, '_> {
+    fn run(
+        &mut self,
+        mut stream: impl Read,
+        read: &Arc<AtomicU64>,
+        progress: &ProgressBar,
+        started: Instant,
+    ) -> Result<(), FileError> {
+        let block = BLOCK.max(self.max.saturating_mul(2).saturating_add(2));
+        let mut buf: Vec<u8> = Vec::with_capacity(block);
+        // Bytes of an over-long line still to be thrown away, up to its newline.
+        let mut discarding = false;
+        let mut eof = false;
+        while !eof || !buf.is_empty() {
+            // Fill the block.
+            while !eof && buf.len() < block {
+                let len = buf.len();
+                buf.resize(block, 0);
+                match stream.read(&mut buf[len..]) {
+                    Ok(0) => {
+                        buf.truncate(len);
+                        eof = true;
+                    }
+                    Ok(n) => buf.truncate(len + n),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(len),
+                    Err(e) => {
+                        // Keep every complete line read before the error, then stop the file.
+                        buf.truncate(len);
+                        if !discarding {
+                            if let Some(i) = memchr::memrchr(b'\n', &buf) {
+                                self.region(&buf[..=i])?;
+                            }
+                        }
+                        self.flush_counts();
+                        return Err(io_stop(
+                            e,
+                            &format!("after line {}", self.line_no),
+                            Some(self.format),
+                        ));
+                    }
+                }
+            }
+            if discarding {
+                match memchr::memchr(b'\n', &buf) {
+                    Some(i) => {
+                        buf.drain(..=i);
+                        discarding = false;
+                    }
+                    None => {
+                        buf.clear();
+                        continue;
+                    }
+                }
+            }
+            let end = match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None if eof => buf.len(),
+                None => {
+                    // A full block without a newline: one line longer than the limit.
+                    self.too_long();
+                    buf.clear();
+                    discarding = true;
+                    continue;
+                }
+            };
+            self.region(&buf[..end])?;
+            buf.drain(..end);
+            if !progress.is_hidden() {
+                let secs = started.elapsed().as_secs_f64().max(1e-3);
+                progress.set_position(read.load(Ordering::Relaxed));
+                progress.set_message(format!(
+                    "{:.0} records/s",
+                    (self.scanner.stats.records + self.skipped_lines) as f64 / secs
+                ));
+            }
+        }
+        self.flush_counts();
+        Ok(())
+    }
+
+    /// Whole lines (the last may lack its newline at the end of the input).
+    fn region(&mut self, region: &[u8]) -> Result<(), FileError> {
+        let prefilter = &self.scanner.engine.recognizer;
+        self.lowered.clear();
+        self.lowered.extend_from_slice(region);
+        self.lowered.make_ascii_lowercase();
+        let mut pos = 0;
+        while pos < region.len() {
+            let hit = prefilter
+                .find_keyword_lowercased(&self.lowered[pos..])
+                .map(|i| pos + i);
+            let line_start = match hit {
+                Some(h) => memchr::memrchr(b'\n', &region[pos..h]).map_or(pos, |i| pos + i + 1),
+                None => region.len(),
+            };
+            self.between(&region[pos..line_start])?;
+            if hit.is_none() {
+                break;
+            }
+            let line_end = memchr::memchr(b'\n', &region[line_start..])
+                .map_or(region.len(), |i| line_start + i);
+            self.one(&region[line_start..line_end])?;
+            pos = line_end + 1;
+        }
+        Ok(())
+    }
+
+    /// Lines without a keyword: counted; too-long ones reported; Zeek headers parsed.
+    fn between(&mut self, span: &[u8]) -> Result<(), FileError> {
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', span) {
+            let line = &span[start..nl];
+            start = nl + 1;
+            if line.len() > self.max || line.first() == Some(&b'#') {
+                self.one(line)?;
+            } else {
+                self.line_no += 1;
+                self.skipped_lines += 1;
+            }
+        }
+        if start < span.len() {
+            self.one(&span[start..])?;
+        }
+        Ok(())
+    }
+
+    /// One line through the full path.
+    fn one(&mut self, line: &[u8]) -> Result<(), FileError> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > self.max {
+            self.too_long();
+            return Ok(());
+        }
+        self.line_no += 1;
+        let origin = Origin::Line {
+            path: self.file.label.clone(),
+            line: self.line_no,
+        };
+        match self.scanner.line(self.parser, line, &origin) {
+            Ok(records) => (self.emit)(records, self.outcome).map_err(FileError::Sink),
+            Err(skip) => {
+                self.file.note(&origin, &skip);
+                Ok(())
+            }
+        }
+    }
+
+    fn too_long(&mut self) {
+        self.line_no += 1;
+        self.scanner.stats.records += 1;
+        *self
+            .scanner
+            .stats
+            .records_by_format
+            .entry(self.format)
+            .or_default() += 1;
+        let skip = Skip::new(
+            SkipReason::LineTooLong,
+            format!("line longer than {} bytes", self.max),
+        );
+        self.scanner.count_skip(skip.reason);
+        let origin = Origin::Line {
+            path: self.file.label.clone(),
+            line: self.line_no,
+        };
+        self.file.note(&origin, &skip);
+    }
+
+    fn flush_counts(&mut self) {
+        let n = std::mem::take(&mut self.skipped_lines);
+        self.scanner.stats.records += n;
+        *self
+            .scanner
+            .stats
+            .records_by_format
+            .entry(self.format)
+            .or_default() += n;
+    }
 }
 
 fn io_stop(e: io::Error, at: &str, format: Option<Format>) -> FileError {

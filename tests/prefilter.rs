@@ -59,3 +59,84 @@ fn real_captures_give_identical_findings_with_and_without_the_prefilter() {
     inputs.sort_by_key(|i| i.label());
     compare(&inputs);
 }
+
+#[path = "../benches/support/egress_gen.rs"]
+#[allow(dead_code)]
+mod egress_gen;
+
+/// The block path over generated logs of every line format, across a block boundary, with
+/// CRLF endings, an over-long line, a Zeek header mid-file and no final newline.
+#[test]
+fn generated_logs_of_every_format_are_identical_with_and_without_the_prefilter() {
+    use egress_gen::{generate, LogFormat};
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = Vec::new();
+    for (i, format) in [
+        LogFormat::Squid,
+        LogFormat::Clf,
+        LogFormat::NginxJson,
+        LogFormat::Zeek,
+        LogFormat::Eve,
+        LogFormat::Ecs,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Squid is bigger than one 4 MiB block.
+        let bytes = if format == LogFormat::Squid {
+            4_700_000
+        } else {
+            400_000
+        };
+        let mut log = generate(format, bytes, 0.1, 7 + i as u64, false);
+        match format {
+            LogFormat::Squid => {
+                // CRLF on every line, an over-long line, no final newline.
+                let text = String::from_utf8(log).unwrap().replace('\n', "\r\n");
+                let mut text = text.trim_end().to_string();
+                let half = text.len() / 2;
+                let cut = text[half..].find("\r\n").unwrap() + half + 2;
+                text.insert_str(cut, &format!("{}\r\n", "x".repeat((1 << 20) + 10)));
+                log = text.into_bytes();
+            }
+            LogFormat::Zeek => {
+                // The header again in the middle (Zeek rotates logs by appending).
+                let text = String::from_utf8(log).unwrap();
+                let header: String = text
+                    .lines()
+                    .filter(|l| l.starts_with('#'))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                let half = text.len() / 2;
+                let cut = text[half..].find('\n').unwrap() + half + 1;
+                log = format!("{}{header}{}", &text[..cut], &text[cut..]).into_bytes();
+            }
+            _ => {}
+        }
+        let path = dir.path().join(format!("{}.log", format.as_str()));
+        std::fs::write(&path, log).unwrap();
+        inputs.push(Input::File(path));
+    }
+    let engine = common::engine();
+    let (fast, fast_stats, _) = common::scan_inputs(&engine, &inputs, false, true);
+    let (slow, slow_stats, _) = common::scan_inputs(&engine, &inputs, false, false);
+    assert!(fast.len() > 500, "{} findings", fast.len());
+    assert_eq!(
+        fast.iter()
+            .map(|r| serde_json::to_string(r).unwrap())
+            .collect::<Vec<_>>(),
+        slow.iter()
+            .map(|r| serde_json::to_string(r).unwrap())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(fast_stats.records, slow_stats.records);
+    assert_eq!(fast_stats.records_by_format, slow_stats.records_by_format);
+    assert_eq!(fast_stats.skipped, slow_stats.skipped);
+    assert_eq!(
+        fast_stats
+            .skipped
+            .get(&pixelwarden::error::SkipReason::LineTooLong),
+        Some(&1)
+    );
+    assert!(fast_stats.candidates < slow_stats.candidates / 2);
+}

@@ -155,12 +155,20 @@ struct Endpoint {
     twin: Option<(Arc<str>, Vec<String>)>,
 }
 
+/// The block search: SIMD literal matching (Teddy) when the keyword set allows it.
+#[derive(Debug, Clone)]
+enum BlockSearch {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
 /// Vendor recognition compiled from the vendor packs.
 #[derive(Debug)]
 pub struct Recognizer {
     pub vendors: Vec<Vendor>,
     endpoints: Vec<Endpoint>,
     prefilter: AhoCorasick,
+    block_prefilter: BlockSearch,
     /// Endpoint ids, for `rules list`.
     pub endpoint_ids: Vec<(Arc<str>, Arc<str>)>,
 }
@@ -253,6 +261,20 @@ impl Recognizer {
             .ascii_case_insensitive(true)
             .build(&keywords)
             .map_err(|e| Error::rules(format!("endpoint keywords do not compile: {e}")))?;
+        // Over whole blocks of input, case-sensitively on a lowercased copy: that lets the
+        // searcher use its SIMD literal matcher (Teddy), which case folding would disable.
+        let block_prefilter = match aho_corasick::packed::Config::new()
+            .builder()
+            .extend(&keywords)
+            .build()
+        {
+            Some(packed) => BlockSearch::Packed(packed),
+            None => BlockSearch::Automaton(
+                AhoCorasick::builder()
+                    .build(&keywords)
+                    .map_err(|e| Error::rules(format!("endpoint keywords do not compile: {e}")))?,
+            ),
+        };
         let endpoint_ids = endpoints
             .iter()
             .map(|e| (vendors[e.vendor].id.clone(), e.id.clone()))
@@ -261,6 +283,7 @@ impl Recognizer {
             vendors,
             endpoints,
             prefilter,
+            block_prefilter,
             endpoint_ids,
         })
     }
@@ -268,6 +291,15 @@ impl Recognizer {
     /// Whether a raw record could be a pixel hit at all (one keyword of any endpoint occurs).
     pub fn prefilter(&self, raw: &[u8]) -> bool {
         self.prefilter.is_match(raw)
+    }
+
+    /// Where the first endpoint keyword starts in a block of input that has been lowercased
+    /// with `make_ascii_lowercase` (keywords match regardless of ASCII case).
+    pub fn find_keyword_lowercased(&self, lowered: &[u8]) -> Option<usize> {
+        match &self.block_prefilter {
+            BlockSearch::Packed(p) => p.find(lowered).map(|m| m.start()),
+            BlockSearch::Automaton(a) => a.find(lowered).map(|m| m.start()),
+        }
     }
 
     /// Which endpoint a request hit, if any.
