@@ -28,16 +28,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut tpl = TopicPartitionList::new();
             tpl.add_partition_offset(topic, partition.parse()?, Offset::Offset(offset.parse()?))?;
             consumer.assign(&tpl)?;
-            loop {
-                match consumer.poll(Duration::from_secs(10)) {
-                    Some(Ok(m)) => {
-                        println!("{}", m.offset());
-                        return Ok(());
-                    }
-                    Some(Err(e)) => return Err(e.into()),
-                    None => return Err("no message within 10 s".into()),
+            return match consumer.poll(Duration::from_secs(10)) {
+                Some(Ok(m)) => {
+                    println!("{}", m.offset());
+                    Ok(())
                 }
-            }
+                Some(Err(e)) => Err(e.into()),
+                None => Err("no message within 10 s".into()),
+            };
         }
     }
     let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;

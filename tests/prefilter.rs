@@ -61,7 +61,6 @@ fn real_captures_give_identical_findings_with_and_without_the_prefilter() {
 }
 
 #[path = "../benches/support/egress_gen.rs"]
-#[allow(dead_code)]
 mod egress_gen;
 
 /// The block path over generated logs of every line format, across a block boundary, with

@@ -24,6 +24,7 @@ pub struct Metrics {
     pub in_flight: IntGauge,
     pub assigned: IntGauge,
     pub consumer_errors: IntCounter,
+    pub commit_errors: IntCounter,
     pub not_dispatched: IntCounterVec,
     pub snapshots: IntCounter,
     pub snapshot_bytes: IntGauge,
@@ -55,7 +56,7 @@ impl Metrics {
         let processing = Histogram::with_opts(
             HistogramOpts::new(
                 "pixelwarden_processing_seconds",
-                "Time from receiving a message to its findings accepted by every sink",
+                "Time from a batch handed to a worker to its findings accepted by every sink",
             )
             .buckets(vec![
                 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0,
@@ -168,6 +169,11 @@ impl Metrics {
                 "pixelwarden_messages_not_dispatched_total",
                 "Messages received but not processed: partition no longer assigned, or delivered again",
                 &["reason"],
+            ),
+            commit_errors: simple_counter(
+                &r,
+                "pixelwarden_offset_commit_errors_total",
+                "Offset commits the group coordinator refused or that timed out (retried)",
             ),
             consumer_errors: simple_counter(
                 &r,

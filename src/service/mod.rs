@@ -721,6 +721,29 @@ impl ConsumerContext for ServiceContext {
         }
     }
 
+    /// Timer commits are asynchronous: a failure comes back here, and the offsets are handed
+    /// out again so the next tick commits them even when nothing new finished.
+    fn commit_callback(
+        &self,
+        result: rdkafka::error::KafkaResult<()>,
+        offsets: &TopicPartitionList,
+    ) {
+        if let Err(e) = result {
+            let mut core = lock(&self.core);
+            core.metrics.commit_errors.inc();
+            tracing::warn!(target: "pixelwarden::service", "offset commit failed (retried at the next tick): {e}");
+            let failed: Vec<((String, i32), i64)> = offsets
+                .elements()
+                .iter()
+                .filter_map(|e| match e.offset() {
+                    Offset::Offset(o) => Some(((e.topic().to_string(), e.partition()), o)),
+                    _ => None,
+                })
+                .collect();
+            core.watermarks.retry(&failed);
+        }
+    }
+
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
             let mut core = lock(&self.core);
