@@ -23,7 +23,6 @@ use pixelwarden::redact::Redactor;
 use pixelwarden::request::{Origin, Request};
 use pixelwarden::source::{Line, Lines};
 use regex::Regex;
-use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,44 +105,11 @@ fn scan_lines(engine: &Engine, format: Format, input: &[u8]) -> usize {
     findings
 }
 
-/// How one endpoint's payload is decoded, compiled from its pack as the recognizer does.
-struct DecodeSettings {
-    splits: Vec<(Regex, SplitStyle)>,
-    events_array: Option<String>,
-}
-
-/// One hit to decode: its query and the settings of the endpoint it hit.
+/// One hit to decode: its query and the decoding settings of the endpoint it hit.
 struct DecodeJob<'a> {
     query: &'a str,
-    settings: &'a DecodeSettings,
-}
-
-/// The decoding settings of every endpoint, by endpoint id.
-fn decode_settings(engine: &Engine) -> HashMap<String, DecodeSettings> {
-    engine
-        .packs
-        .iter()
-        .flat_map(|p| &p.endpoints)
-        .map(|e| {
-            let splits = e
-                .split
-                .iter()
-                .map(|s| {
-                    let style = match s.style.as_str() {
-                        "tilde2" => SplitStyle::Tilde2,
-                        "tilde-dot" => SplitStyle::TildeDot,
-                        other => panic!("{}: unknown split style {other}", e.id),
-                    };
-                    (Regex::new(&s.params).expect("split regex"), style)
-                })
-                .collect();
-            let settings = DecodeSettings {
-                splits,
-                events_array: e.events_array.clone(),
-            };
-            (e.id.clone(), settings)
-        })
-        .collect()
+    splits: &'a [(Regex, SplitStyle)],
+    events_array: Option<&'a str>,
 }
 
 /// Check a count taken before timing and hand it back for the timed closures.
@@ -214,7 +180,6 @@ fn decode(c: &mut Criterion) {
     let engine = engine();
     let input = egress_gen::generate(LogFormat::Squid, PIXEL_BYTES, SHARE, SEED, true);
     let reqs = requests(Format::Squid, &input);
-    let settings = decode_settings(&engine);
     // Each hit with the decoding settings of the endpoint the recognizer picks for it, and the
     // number of fields the engine itself decodes from it.
     let mut work: Vec<DecodeJob> = Vec::new();
@@ -225,9 +190,14 @@ fn decode(c: &mut Criterion) {
             .beacon(req, &engine.limits)
             .expect("every pixel-only record is a hit");
         assert!(req.body.is_none(), "the generator writes no bodies");
+        let (splits, events_array) = engine
+            .recognizer
+            .decode_settings(&beacon.endpoint)
+            .expect("the endpoint of a beacon exists");
         work.push(DecodeJob {
             query: req.query().unwrap_or(""),
-            settings: &settings[&*beacon.endpoint],
+            splits,
+            events_array,
         });
         engine_fields += beacon.fields.len();
     }
@@ -235,8 +205,7 @@ fn decode(c: &mut Criterion) {
     let decode_all = |work: &[DecodeJob]| {
         let mut fields = 0;
         for job in work {
-            let s = job.settings;
-            let mut decoder = Decoder::new(limits, &s.splits, s.events_array.as_deref());
+            let mut decoder = Decoder::new(limits, job.splits, job.events_array);
             decoder.query(job.query);
             fields += black_box(decoder.fields).len();
         }

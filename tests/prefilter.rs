@@ -70,17 +70,7 @@ fn generated_logs_of_every_format_are_identical_with_and_without_the_prefilter()
     use egress_gen::{generate, LogFormat};
     let dir = tempfile::tempdir().unwrap();
     let mut inputs = Vec::new();
-    for (i, format) in [
-        LogFormat::Squid,
-        LogFormat::Clf,
-        LogFormat::NginxJson,
-        LogFormat::Zeek,
-        LogFormat::Eve,
-        LogFormat::Ecs,
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    for (i, format) in LogFormat::ALL.into_iter().enumerate() {
         // Squid is bigger than one 4 MiB block.
         let bytes = if format == LogFormat::Squid {
             4_700_000

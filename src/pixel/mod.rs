@@ -155,6 +155,9 @@ struct Endpoint {
     twin: Option<(Arc<str>, Vec<String>)>,
 }
 
+/// A parameter whose value is split into sub-fields, and how.
+pub type Split = (Regex, SplitStyle);
+
 /// The block search: SIMD literal matching (Teddy) when the keyword set allows it.
 #[derive(Debug, Clone)]
 enum BlockSearch {
@@ -317,6 +320,18 @@ impl Recognizer {
                     .iter()
                     .all(|(name, value)| has_param(req.query(), name, value.as_deref()))
         })
+    }
+
+    /// How an endpoint's payload is decoded: its split parameters and its events array, as
+    /// [`decode::Decoder::new`] takes them (benchmarks decode without the rest of the path).
+    pub fn decode_settings(
+        &self,
+        endpoint_id: &str,
+    ) -> Option<(&[Split], Option<&str>)> {
+        self.endpoints
+            .iter()
+            .find(|e| &*e.id == endpoint_id)
+            .map(|e| (e.splits.as_slice(), e.events_array.as_deref()))
     }
 
     /// Whether the request is a pixel hit, without decoding it.
