@@ -324,10 +324,7 @@ impl Recognizer {
 
     /// How an endpoint's payload is decoded: its split parameters and its events array, as
     /// [`decode::Decoder::new`] takes them (benchmarks decode without the rest of the path).
-    pub fn decode_settings(
-        &self,
-        endpoint_id: &str,
-    ) -> Option<(&[Split], Option<&str>)> {
+    pub fn decode_settings(&self, endpoint_id: &str) -> Option<(&[Split], Option<&str>)> {
         self.endpoints
             .iter()
             .find(|e| &*e.id == endpoint_id)
