@@ -32,7 +32,7 @@ use rdkafka::message::Message;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use serde::Deserialize;
 use sinks::Sinks;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -344,9 +344,8 @@ struct Core {
     alert_tx: Option<tokio::sync::mpsc::UnboundedSender<Vec<alerts::Alert>>>,
     state: Option<state::StateStore>,
     drift: DriftConfig,
-    assigned: BTreeSet<(String, i32)>,
-    /// Per assigned partition, the lowest offset not yet handed out.
-    next_offset: Vec<(Arc<str>, i32, i64)>,
+    /// The partitions assigned to this instance, each with the lowest offset not yet handed out.
+    assigned: Vec<(Arc<str>, i32, i64)>,
     topics: HashMap<String, (Arc<str>, Format)>,
     /// An error raised inside a rebalance callback, returned by the main loop.
     fatal: Option<anyhow::Error>,
@@ -365,7 +364,7 @@ impl Core {
         // partition was revoked, or delivered again (a fetch rewound), is not handed out a
         // second time, so a watermark never covers work that is still to be done.
         let Some(next) = self
-            .next_offset
+            .assigned
             .iter_mut()
             .find(|(t, p, _)| *p == partition && &**t == topic)
             .map(|(_, _, n)| n)
@@ -586,8 +585,7 @@ impl Core {
             if let Some(off) = self.watermarks.revoke(topic, *partition) {
                 commit.add_partition_offset(topic, *partition, Offset::Offset(off))?;
             }
-            self.assigned.remove(&(topic.clone(), *partition));
-            self.next_offset
+            self.assigned
                 .retain(|(t, p, _)| !(*p == *partition && &**t == topic.as_str()));
         }
         tracing::debug!(target: "pixelwarden::service", "revoked {lost:?}, committing {:?}", commit.to_topic_map());
@@ -645,13 +643,12 @@ impl Core {
             self.workers[w]
                 .send(Work::Restore((Arc::from(tp.0.as_str()), tp.1), baseline))
                 .map_err(|_| anyhow::anyhow!("a detection worker stopped"))?;
-            self.assigned.insert(tp.clone());
             if !self
-                .next_offset
+                .assigned
                 .iter()
                 .any(|(t, p, _)| *p == tp.1 && &**t == tp.0.as_str())
             {
-                self.next_offset
+                self.assigned
                     .push((Arc::from(tp.0.as_str()), tp.1, i64::MIN));
             }
         }
@@ -660,15 +657,22 @@ impl Core {
         Ok(())
     }
 
+    fn assigned_partitions(&self) -> Vec<(String, i32)> {
+        self.assigned
+            .iter()
+            .map(|(t, p, _)| (t.to_string(), *p))
+            .collect()
+    }
+
     /// Consumer lag per assigned partition from librdkafka's cached high watermarks.
     fn update_lag(&self, consumer: &BaseConsumer<ServiceContext>) {
-        for (topic, partition) in &self.assigned {
+        for (topic, partition, _) in &self.assigned {
             if let Some(high) = cached_high_watermark(consumer, topic, *partition) {
                 let at = self.watermarks.committable(topic, *partition);
                 let lag = at.map_or(0, |c| (high - c).max(0));
                 self.metrics
                     .consumer_lag
-                    .with_label_values(&[topic, &partition.to_string()])
+                    .with_label_values(&[&**topic, &partition.to_string()])
                     .set(lag);
             }
         }
@@ -852,8 +856,7 @@ pub async fn run(
         alert_tx,
         state,
         drift: cfg.drift.clone(),
-        assigned: BTreeSet::new(),
-        next_offset: Vec::new(),
+        assigned: Vec::new(),
         topics: topics
             .iter()
             .map(|(t, f)| (t.clone(), (Arc::from(t.as_str()), *f)))
@@ -1009,7 +1012,7 @@ fn coordinate(
         }
         if last_snapshot.elapsed() >= cfg.snapshot_every {
             last_snapshot = Instant::now();
-            let all: Vec<(String, i32)> = c.assigned.iter().cloned().collect();
+            let all: Vec<(String, i32)> = c.assigned_partitions();
             c.snapshot(&all, false)?;
         }
         if last_lag.elapsed() >= Duration::from_secs(5) {
@@ -1029,7 +1032,7 @@ fn coordinate(
     while c.in_flight > 0 && Instant::now() < deadline {
         c.drain(Duration::from_millis(100))?;
     }
-    let all: Vec<(String, i32)> = c.assigned.iter().cloned().collect();
+    let all: Vec<(String, i32)> = c.assigned_partitions();
     c.snapshot(&all, false)?;
     if c.snapshots_pending == 0 && !all.is_empty() && c.state.is_some() {
         // Snapshots must be durable even when no offset moved since the last commit.
