@@ -55,15 +55,30 @@ impl StateStore {
         props: &BTreeMap<String, String>,
         chunk_bytes: usize,
     ) -> Result<StateStore> {
+        let store = StateStore {
+            topic: topic.to_string(),
+            group: group.to_string(),
+            brokers: brokers.to_string(),
+            props: props.clone(),
+            producer: Arc::new(Mutex::new(DurableProducer::new(brokers, props)?)),
+            chunk_bytes: chunk_bytes.max(1024),
+        };
+        store.ensure_topic().await?;
+        Ok(store)
+    }
+
+    /// Create the compacted topic unless it exists (operators may have created it already,
+    /// with their own replication and ACLs).
+    async fn ensure_topic(&self) -> Result<()> {
+        let topic = self.topic.as_str();
         let mut admin_cfg = ClientConfig::new();
-        for (k, v) in props {
+        for (k, v) in &self.props {
             admin_cfg.set(k, v);
         }
-        admin_cfg.set("bootstrap.servers", brokers);
+        admin_cfg.set("bootstrap.servers", &self.brokers);
         let admin: AdminClient<DefaultClientContext> = admin_cfg
             .create()
             .context("cannot create a Kafka admin client")?;
-        // Operators may have created it already (with their own replication and ACLs).
         let exists = admin
             .inner()
             .fetch_metadata(Some(topic), Duration::from_secs(10))
@@ -74,40 +89,22 @@ impl StateStore {
             })
             .unwrap_or(false);
         if exists {
-            return Self::connected(topic, group, brokers, props, chunk_bytes);
+            return Ok(());
         }
         let new =
             NewTopic::new(topic, 1, TopicReplication::Fixed(-1)).set("cleanup.policy", "compact");
         let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-        match admin.create_topics([&new], &opts).await {
-            Ok(results) => {
-                for r in results {
-                    match r {
-                        Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                        Err((t, e)) => anyhow::bail!("cannot create state topic `{t}`: {e}"),
-                    }
-                }
+        let results = admin
+            .create_topics([&new], &opts)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create state topic `{topic}`: {e}"))?;
+        for r in results {
+            match r {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((t, e)) => anyhow::bail!("cannot create state topic `{t}`: {e}"),
             }
-            Err(e) => anyhow::bail!("cannot create state topic `{topic}`: {e}"),
         }
-        Self::connected(topic, group, brokers, props, chunk_bytes)
-    }
-
-    fn connected(
-        topic: &str,
-        group: &str,
-        brokers: &str,
-        props: &BTreeMap<String, String>,
-        chunk_bytes: usize,
-    ) -> Result<StateStore> {
-        Ok(StateStore {
-            topic: topic.to_string(),
-            group: group.to_string(),
-            brokers: brokers.to_string(),
-            props: props.clone(),
-            producer: Arc::new(Mutex::new(DurableProducer::new(brokers, props)?)),
-            chunk_bytes: chunk_bytes.max(1024),
-        })
+        Ok(())
     }
 
     /// The producer, to be synced with the findings sinks before commits.
