@@ -108,8 +108,15 @@ print(rule[0] if rule and "PixelwardenFinding" in names else "")' || true)
   [ -n "$RULE_ALERT" ] && break
   sleep 1
 done
-SCRAPED=$(curl -fsS "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode 'query=sum(pixelwarden_findings_total)' \
-  | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(int(float(r[0]["value"][1])) if r else 0)')
+# The alerts above can arrive before Prometheus' next scrape: poll until findings show up
+# (pixelwarden stays up for its idle time, so scrapes continue meanwhile).
+SCRAPED=0
+for _ in $(seq 1 30); do
+  SCRAPED=$(curl -fsS "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode 'query=sum(pixelwarden_findings_total)' \
+    | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(int(float(r[0]["value"][1])) if r else 0)' || echo 0)
+  [ "$SCRAPED" -gt 0 ] && break
+  sleep 1
+done
 wait "$P2" || { echo "pixelwarden exited with $?"; tail -5 "$WORK/run2.log"; exit 1; }
 tail -1 "$WORK/run2.log"
 TOTAL=$(wc -l < "$WORK/stream.log")
