@@ -373,7 +373,7 @@ fn anomaly(kind: &str, field: &str, text: String, severity: Severity) -> Finding
         detector: Arc::from("drift"),
         field: field.to_string(),
         event: 0,
-        chain: Vec::new(),
+        chain: Default::default(),
         severity,
         norm: RawValue::new(format!("{kind}:{field}")),
         value: RawValue::new(text),

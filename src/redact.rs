@@ -8,7 +8,6 @@
 use crate::detect::{Class, Finding, Severity};
 use crate::format::Format;
 use crate::pixel::consent::Consent;
-use crate::pixel::decode::Step;
 use crate::request::Origin;
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
@@ -40,7 +39,7 @@ pub struct FindingRecord {
     pub detector: Arc<str>,
     pub field: String,
     /// Decoding steps from the raw request to the value.
-    pub decode: Vec<Step>,
+    pub decode: crate::pixel::decode::Chain,
     pub evidence: String,
     /// Present and true only when `--reveal` put the raw value in `evidence`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]

@@ -99,15 +99,15 @@ impl Request {
 }
 
 fn split_scheme(url: &str) -> Option<(Scheme, &str)> {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    if lower.starts_with("https://") {
+    let has = |p: &str| crate::pixel::decode::starts_with_ignore_case(url, p);
+    if has("https://") {
         Some((Scheme::Https, &url[8..]))
-    } else if lower.starts_with("http://") {
+    } else if has("http://") {
         Some((Scheme::Http, &url[7..]))
-    } else if lower.starts_with("wss://") {
+    } else if has("wss://") {
         // WebSocket upgrades (session recorders) as HAR producers record them.
         Some((Scheme::Https, &url[6..]))
-    } else if lower.starts_with("ws://") {
+    } else if has("ws://") {
         Some((Scheme::Http, &url[5..]))
     } else {
         None

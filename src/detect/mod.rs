@@ -14,7 +14,7 @@ pub mod validate;
 pub mod vocab;
 
 use crate::error::Error;
-use crate::pixel::decode::{Field, Step};
+use crate::pixel::decode::{starts_with_ignore_case, Chain, Field, Step};
 use crate::pixel::{Beacon, Semantics};
 use crate::request::Scheme;
 use crate::rules::PackSpec;
@@ -26,7 +26,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use vocab::Vocab;
+use vocab::{Vocab, VocabIndex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -158,7 +158,7 @@ pub struct Finding {
     pub detector: Arc<str>,
     pub field: String,
     pub event: u16,
-    pub chain: Vec<Step>,
+    pub chain: Chain,
     pub severity: Severity,
     pub value: RawValue,
     /// Normalised value the fingerprint is computed over (never printed).
@@ -194,11 +194,16 @@ struct PiiDetector {
 #[derive(Debug)]
 pub struct Detectors {
     pii: Vec<PiiDetector>,
+    /// Every PII detector's regex in one set: one pass over a value says which detectors can
+    /// match at all, so the individual regexes only run where they will find something.
+    screen: regex::RegexSet,
     keywords: AhoCorasick,
     /// Which detector owns each keyword pattern.
     keyword_owner: Vec<usize>,
     pub placeholders: Placeholders,
     pub vocabs: Vec<Vocab>,
+    /// All vocabularies' terms in one automaton.
+    vocab_index: VocabIndex,
     /// The user's customers (`--known-identifiers`), if given.
     pub known: Option<known::KnownIdentifiers>,
     /// Sites the user marked as an Art. 9 context (`--sites`).
@@ -315,11 +320,15 @@ impl Detectors {
             .ascii_case_insensitive(true)
             .build(&keywords)
             .map_err(|e| Error::rules(format!("detector keywords do not compile: {e}")))?;
+        let screen = regex::RegexSet::new(pii.iter().map(|d| d.regex.as_str()))
+            .map_err(|e| Error::rules(format!("detector regexes do not compile as a set: {e}")))?;
         Ok(Detectors {
             pii,
+            screen,
             keywords,
             keyword_owner,
             placeholders,
+            vocab_index: VocabIndex::new(&vocabs)?,
             vocabs,
             known: None,
             sites: sites::SiteContexts::default(),
@@ -432,17 +441,37 @@ impl Detectors {
 
     fn pii_in(&self, f: &Field, identity_kind: Option<&Arc<str>>, out: &mut Vec<Finding>) {
         let value = f.value.as_str();
-        let mut wanted = vec![false; self.pii.len()];
-        for m in self.keywords.find_overlapping_iter(value) {
-            wanted[self.keyword_owner[m.pattern().as_usize()]] = true;
-        }
         let digits = value.bytes().filter(u8::is_ascii_digit).count();
-        for (i, d) in self.pii.iter().enumerate() {
-            if d.has_keywords && !wanted[i] {
-                continue;
+        let mut keyed: u128 = 0;
+        let mut keyed_overflow = Vec::new();
+        if self
+            .pii
+            .iter()
+            .any(|d| d.has_keywords && digits >= d.min_digits)
+        {
+            for m in self.keywords.find_overlapping_iter(value) {
+                let owner = self.keyword_owner[m.pattern().as_usize()];
+                if owner < 128 {
+                    keyed |= 1 << owner;
+                } else {
+                    keyed_overflow.push(owner);
+                }
+            }
+        }
+        // Detectors whose keywords, digit count, scope and fields allow them here.
+        let eligible = |i: usize, d: &PiiDetector| {
+            if d.has_keywords {
+                let hit = if i < 128 {
+                    keyed & (1 << i) != 0
+                } else {
+                    keyed_overflow.contains(&i)
+                };
+                if !hit {
+                    return false;
+                }
             }
             if digits < d.min_digits {
-                continue;
+                return false;
             }
             let in_scope = match (&d.scope, identity_kind) {
                 (Scope::Any, _) => true,
@@ -450,7 +479,24 @@ impl Detectors {
                 (Scope::IdentityKind(k), Some(kind)) => k.as_str() == &**kind,
                 _ => false,
             };
-            if !in_scope || d.fields.as_ref().is_some_and(|set| !set.is_match(&f.path)) {
+            in_scope && !d.fields.as_ref().is_some_and(|set| !set.is_match(&f.path))
+        };
+        let mut first = None;
+        let mut several = false;
+        for (i, d) in self.pii.iter().enumerate() {
+            if eligible(i, d) {
+                several = first.is_some();
+                first.get_or_insert(i);
+                if several {
+                    break;
+                }
+            }
+        }
+        let Some(first) = first else { return };
+        // With more than one candidate, one pass of the combined set rules most of them out.
+        let screened = several.then(|| self.screen.matches(value));
+        for (i, d) in self.pii.iter().enumerate().skip(first) {
+            if screened.as_ref().is_some_and(|s| !s.matched(i)) || !eligible(i, d) {
                 continue;
             }
             for m in d.regex.find_iter(value) {
@@ -478,8 +524,9 @@ impl Detectors {
     fn vocab_in(&self, f: &Field, out: &mut Vec<Finding>) {
         let text = content_text(&f.value);
         let norm = vocab::normalize(text);
-        for v in &self.vocabs {
-            if let Some(m) = v.find_normalized(&norm) {
+        for (vi, m) in self.vocab_index.find_each(&self.vocabs, &norm) {
+            let v = &self.vocabs[vi];
+            {
                 let class = v.class.parse().unwrap_or(Class::Sensitive);
                 let severity = v
                     .severity
@@ -510,7 +557,7 @@ impl Detectors {
                 detector: Arc::from("site-context"),
                 field: "site".into(),
                 event: 0,
-                chain: Vec::new(),
+                chain: Chain::new(),
                 severity: Severity::High,
                 value: RawValue::new(evidence),
                 norm: RawValue::new(format!("site:{host}")),
@@ -534,7 +581,7 @@ impl Detectors {
                     detector: Arc::from("google-consent-denied"),
                     field: field.into(),
                     event: 0,
-                    chain: vec![Step::Query],
+                    chain: Chain::from_slice(&[Step::Query]),
                     severity: Severity::High,
                     value: RawValue::new(evidence.clone()),
                     norm: RawValue::new(evidence),
@@ -550,7 +597,7 @@ impl Detectors {
                 detector: Arc::from("transport-plaintext-http"),
                 field: "url".into(),
                 event: 0,
-                chain: Vec::new(),
+                chain: Chain::new(),
                 severity: Severity::Medium,
                 value: RawValue::new(beacon.location.clone()),
                 norm: RawValue::new(beacon.location.clone()),
@@ -613,10 +660,9 @@ fn normalize_pii(kind: &str, text: &str) -> String {
 /// The part of a value that says what a person looked at: for URLs, path and query without
 /// scheme and host.
 fn content_text(value: &str) -> &str {
-    let lower = value.get(..8).unwrap_or(value).to_ascii_lowercase();
-    let rest = if lower.starts_with("https://") {
+    let rest = if starts_with_ignore_case(value, "https://") {
         &value[8..]
-    } else if lower.starts_with("http://") {
+    } else if starts_with_ignore_case(value, "http://") {
         &value[7..]
     } else {
         return value;
@@ -663,6 +709,32 @@ mod tests {
             normalize_pii("email", " Anna.Svensson@Example.se"),
             "7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6"
         );
+    }
+
+    #[test]
+    fn one_pass_over_all_vocabularies_finds_what_each_finds_alone() {
+        let packs = crate::rules::load(&[] as &[&str]).unwrap();
+        let d = Detectors::compile(&packs).unwrap();
+        let texts: Vec<String> = packs
+            .iter()
+            .flat_map(|p| p.examples.iter().filter_map(|e| e.text.clone()))
+            .collect();
+        assert!(texts.len() > 50, "only {} example texts", texts.len());
+        // Each example alone, and neighbours run together so several vocabularies match.
+        let joined = texts.windows(3).map(|w| w.join(" / "));
+        let mut matched = 0;
+        for text in texts.iter().cloned().chain(joined) {
+            let norm = vocab::normalize(&text);
+            let each: Vec<_> = d
+                .vocabs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.find_normalized(&norm).map(|m| (i, m)))
+                .collect();
+            matched += each.len();
+            assert_eq!(d.vocab_index.find_each(&d.vocabs, &norm), each, "{text}");
+        }
+        assert!(matched > 50, "only {matched} matches");
     }
 
     #[test]

@@ -148,43 +148,113 @@ impl Vocab {
     }
 
     pub fn find_normalized(&self, norm: &str) -> Option<VocabMatch> {
+        let mut excluded = None;
+        self.terms.find_overlapping_iter(norm).find_map(|m| {
+            self.accept(
+                norm,
+                m.pattern().as_usize(),
+                m.start(),
+                m.end(),
+                &mut excluded,
+            )
+        })
+    }
+
+    /// Whether a match of term `term` at `s..e` of a normalised text counts: its mode's
+    /// boundaries hold and no excluded token or phrase covers it. `excluded` caches the
+    /// excluded phrases' spans for the text.
+    fn accept(
+        &self,
+        norm: &str,
+        term: usize,
+        s: usize,
+        e: usize,
+        excluded: &mut Option<Vec<(usize, usize)>>,
+    ) -> Option<VocabMatch> {
         let b = norm.as_bytes();
-        let mut excluded: Option<Vec<(usize, usize)>> = None;
-        for m in self.terms.find_overlapping_iter(norm) {
-            let (s, e) = (m.start(), m.end());
-            let before = s == 0 || b[s - 1] == b' ';
-            let after = e >= b.len() || b[e] == b' ';
-            let ok = match self.modes[m.pattern().as_usize()] {
-                Mode::Word => before && after,
-                Mode::Prefix => before,
-                Mode::Compound => true,
-            };
-            if !ok {
+        let before = s == 0 || b[s - 1] == b' ';
+        let after = e >= b.len() || b[e] == b' ';
+        let ok = match self.modes[term] {
+            Mode::Word => before && after,
+            Mode::Prefix => before,
+            Mode::Compound => true,
+        };
+        if !ok {
+            return None;
+        }
+        let tok_start = norm[..s].rfind(' ').map_or(0, |i| i + 1);
+        let tok_end = norm[e..].find(' ').map_or(norm.len(), |i| e + i);
+        let tokens = &norm[tok_start..tok_end];
+        if tokens.split(' ').any(|t| self.exclude_tokens.contains(t)) {
+            return None;
+        }
+        if let Some(phrases) = &self.exclude_phrases {
+            let spans = excluded.get_or_insert_with(|| {
+                phrases
+                    .find_overlapping_iter(norm)
+                    .map(|p| (p.start(), p.end()))
+                    .collect()
+            });
+            if spans.iter().any(|&(ps, pe)| ps <= s && e <= pe) {
+                return None;
+            }
+        }
+        Some(VocabMatch {
+            term: self.term_text[term].clone(),
+            tokens: tokens.to_string(),
+        })
+    }
+}
+
+/// The terms of every vocabulary in one automaton: one pass over a text finds each
+/// vocabulary's first accepted match, the same match [`Vocab::find_normalized`] returns.
+/// (Overlapping matches come out by end position, and among those ending together longest
+/// first, so each vocabulary's matches keep the order its own automaton gives them.)
+#[derive(Debug)]
+pub struct VocabIndex {
+    all: AhoCorasick,
+    /// `(vocabulary, term)` per pattern of `all`.
+    owner: Vec<(usize, usize)>,
+}
+
+impl VocabIndex {
+    pub fn new(vocabs: &[Vocab]) -> Result<VocabIndex, Error> {
+        let mut patterns = Vec::new();
+        let mut owner = Vec::new();
+        for (vi, v) in vocabs.iter().enumerate() {
+            for (ti, t) in v.term_text.iter().enumerate() {
+                patterns.push(t.as_str());
+                owner.push((vi, ti));
+            }
+        }
+        let all = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| Error::rules(format!("vocabulary terms do not compile together: {e}")))?;
+        Ok(VocabIndex { all, owner })
+    }
+
+    /// The first accepted match of each vocabulary in a normalised text, in vocabulary order.
+    pub fn find_each(&self, vocabs: &[Vocab], norm: &str) -> Vec<(usize, VocabMatch)> {
+        let mut found: Vec<(usize, VocabMatch)> = Vec::new();
+        let mut excluded: Vec<Option<Vec<(usize, usize)>>> = Vec::new();
+        for m in self.all.find_overlapping_iter(norm) {
+            let (vi, ti) = self.owner[m.pattern().as_usize()];
+            if found.iter().any(|(v, _)| *v == vi) {
                 continue;
             }
-            let tok_start = norm[..s].rfind(' ').map_or(0, |i| i + 1);
-            let tok_end = norm[e..].find(' ').map_or(norm.len(), |i| e + i);
-            let tokens = &norm[tok_start..tok_end];
-            if tokens.split(' ').any(|t| self.exclude_tokens.contains(t)) {
-                continue;
+            if excluded.len() <= vi {
+                excluded.resize(vi + 1, None);
             }
-            if let Some(phrases) = &self.exclude_phrases {
-                let spans = excluded.get_or_insert_with(|| {
-                    phrases
-                        .find_overlapping_iter(norm)
-                        .map(|p| (p.start(), p.end()))
-                        .collect()
-                });
-                if spans.iter().any(|&(ps, pe)| ps <= s && e <= pe) {
-                    continue;
+            if let Some(x) = vocabs[vi].accept(norm, ti, m.start(), m.end(), &mut excluded[vi]) {
+                found.push((vi, x));
+                if found.len() == vocabs.len() {
+                    break;
                 }
             }
-            return Some(VocabMatch {
-                term: self.term_text[m.pattern().as_usize()].clone(),
-                tokens: tokens.to_string(),
-            });
         }
-        None
+        found.sort_by_key(|(v, _)| *v);
+        found
     }
 }
 

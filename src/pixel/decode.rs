@@ -46,13 +46,17 @@ impl Step {
     }
 }
 
+/// The decoding steps of one value. Inline up to eight steps (deeper chains spill to the
+/// heap), so copying it with every field costs no allocation.
+pub type Chain = smallvec::SmallVec<[Step; 8]>;
+
 /// A decoded (path, value) pair.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     /// `ud[em]`, `cd[contents][0].name`, `data[0].user_data.em[0]`, `dl?email`, `pr1.nm`.
     pub path: String,
     pub value: String,
-    pub chain: Vec<Step>,
+    pub chain: Chain,
     /// Index of the event this field belongs to (GA4 batch line, CAPI `data[i]`); 0 otherwise.
     pub event: u16,
 }
@@ -150,7 +154,7 @@ impl<'a> Decoder<'a> {
         } else if ct.contains("x-www-form-urlencoded") || looks_like_form(text) {
             self.pairs(text, &[Step::Form], 0);
         } else {
-            self.value("body".to_string(), text, &mut Vec::new(), 0, 0);
+            self.value("body".to_string(), text, &mut Chain::new(), 0, 0);
         }
     }
 
@@ -167,12 +171,12 @@ impl<'a> Decoder<'a> {
                 self.items(&name, &value, style, chain, event);
                 continue;
             }
-            self.value(name, &value, &mut chain.to_vec(), event, 0);
+            self.value(name, &value, &mut Chain::from_slice(chain), event, 0);
         }
     }
 
     fn items(&mut self, name: &str, value: &str, style: SplitStyle, chain: &[Step], event: u16) {
-        let mut chain = chain.to_vec();
+        let mut chain = Chain::from_slice(chain);
         chain.push(Step::Items);
         for token in value.split('~').filter(|t| !t.is_empty()) {
             let (key, val) = match style {
@@ -240,7 +244,13 @@ impl<'a> Decoder<'a> {
                     .or_else(|| body.strip_suffix('\n'))
                     .unwrap_or(body);
                 let (name, _) = peel_percent(&name);
-                self.value(name.into_owned(), value, &mut vec![Step::Multipart], 0, 0);
+                self.value(
+                    name.into_owned(),
+                    value,
+                    &mut Chain::from_slice(&[Step::Multipart]),
+                    0,
+                    0,
+                );
             }
         }
     }
@@ -248,7 +258,7 @@ impl<'a> Decoder<'a> {
     /// A JSON body: the top-level `events_array` (CAPI `data`, Snap `req`) gives each element
     /// its own event index.
     fn json_body(&mut self, v: &Value) {
-        let mut chain = vec![Step::Json];
+        let mut chain = Chain::from_slice(&[Step::Json]);
         let Value::Object(map) = v else {
             self.json("", v, &mut chain, 0, 0, 0);
             return;
@@ -270,7 +280,7 @@ impl<'a> Decoder<'a> {
         &mut self,
         path: &str,
         v: &Value,
-        chain: &mut Vec<Step>,
+        chain: &mut Chain,
         event: u16,
         depth: usize,
         jdepth: usize,
@@ -303,21 +313,14 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decode one value as deep as it goes, then record what is left.
-    fn value(
-        &mut self,
-        path: String,
-        value: &str,
-        chain: &mut Vec<Step>,
-        event: u16,
-        depth: usize,
-    ) {
+    fn value(&mut self, path: String, value: &str, chain: &mut Chain, event: u16, depth: usize) {
         if self.fields.len() >= self.limits.max_fields {
             self.notes.too_many_fields = true;
             return;
         }
         if depth >= self.limits.max_decode_depth {
             self.notes.depth_exceeded = true;
-            self.leaf(&path, value.to_string(), chain, event);
+            self.leaf(path, value.to_string(), chain, event);
             return;
         }
         // Peel percent-encoding one round at a time, stopping as soon as the value is a URL or
@@ -376,19 +379,19 @@ impl<'a> Decoder<'a> {
             return;
         }
         let owned = t.to_string();
-        self.leaf(&path, owned, chain, event);
+        self.leaf(path, owned, chain, event);
         chain.truncate(mark);
     }
 
-    fn leaf(&mut self, path: &str, value: String, chain: &[Step], event: u16) {
+    fn leaf(&mut self, path: impl Into<String>, value: String, chain: &[Step], event: u16) {
         if self.fields.len() >= self.limits.max_fields {
             self.notes.too_many_fields = true;
             return;
         }
         self.fields.push(Field {
-            path: path.to_string(),
+            path: path.into(),
             value,
-            chain: chain.to_vec(),
+            chain: Chain::from_slice(chain),
             event,
         });
     }
@@ -422,8 +425,12 @@ fn json_shaped(t: &str) -> bool {
 }
 
 fn is_http_url(t: &str) -> bool {
-    let head = t.get(..8).unwrap_or(t).to_ascii_lowercase();
-    head.starts_with("https://") || head.starts_with("http://")
+    starts_with_ignore_case(t, "https://") || starts_with_ignore_case(t, "http://")
+}
+
+/// ASCII-case-insensitive prefix test, without lowercasing a copy.
+pub fn starts_with_ignore_case(t: &str, prefix: &str) -> bool {
+    t.len() >= prefix.len() && t.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 fn looks_like_form(text: &str) -> bool {
@@ -500,14 +507,14 @@ mod tests {
         assert_eq!(get(&f, "udff[em]").value, "abc");
         let name = get(&f, "cd[contents][0].name");
         assert_eq!(name.value, "Klamydiatest");
-        assert_eq!(name.chain, vec![Step::Query, Step::Json]);
+        assert_eq!(name.chain.as_slice(), [Step::Query, Step::Json]);
     }
 
     #[test]
     fn double_encoding_and_urls_inside_values() {
         let f = decode_query("x=anna%2540example.se&dl=https%3A%2F%2Fshop.example%2Fcheckout%3Femail%3Danna%2540example.se");
         assert_eq!(get(&f, "x").value, "anna@example.se");
-        assert_eq!(get(&f, "x").chain, vec![Step::Query, Step::Percent]);
+        assert_eq!(get(&f, "x").chain.as_slice(), [Step::Query, Step::Percent]);
         assert_eq!(
             get(&f, "dl").value,
             "https://shop.example/checkout?email=anna%40example.se"
@@ -532,10 +539,10 @@ mod tests {
         let f = decode_query("payload=eyJlbWFpbCI6ImFubmFAZXhhbXBsZS5zZSJ9&h=7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6");
         assert_eq!(get(&f, "payload.email").value, "anna@example.se");
         assert_eq!(
-            get(&f, "payload.email").chain,
-            vec![Step::Query, Step::Base64, Step::Json]
+            get(&f, "payload.email").chain.as_slice(),
+            [Step::Query, Step::Base64, Step::Json]
         );
-        assert!(get(&f, "h").chain == vec![Step::Query]);
+        assert!(get(&f, "h").chain.as_slice() == [Step::Query]);
     }
 
     #[test]

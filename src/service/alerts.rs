@@ -345,7 +345,7 @@ mod tests {
             kind: "email".into(),
             detector: "meta-advanced-matching".into(),
             field: "udff[em]".into(),
-            decode: vec![],
+            decode: Default::default(),
             evidence: "7ad5bc… (sha256, 64 chars)".into(),
             revealed: false,
             fingerprint: "hm1:0".into(),
