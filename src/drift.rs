@@ -21,6 +21,7 @@ use crate::detect::{Class, Finding, RawValue, Severity};
 use chrono::{DateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Bounds on drift state (documented in docs/drift.md).
@@ -149,11 +150,20 @@ pub struct Observation<'a> {
 pub struct Drift {
     pub state: DriftState,
     pub limits: DriftLimits,
+    /// Reused for keys and field families, so a known pixel costs no allocation.
+    scratch: String,
 }
 
 /// The family of a field path: array indices and digit runs in names generalised.
 pub fn family(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
+    family_into(path, &mut out);
+    out
+}
+
+/// [`family`] into a buffer (cleared first).
+fn family_into(path: &str, out: &mut String) {
+    out.clear();
     let b = path.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -179,7 +189,6 @@ pub fn family(path: &str) -> String {
         out.push(c);
         i += c.len_utf8();
     }
-    out
 }
 
 impl Drift {
@@ -190,11 +199,16 @@ impl Drift {
                 ..DriftState::default()
             },
             limits,
+            scratch: String::new(),
         }
     }
 
     pub fn with_state(state: DriftState, limits: DriftLimits) -> Self {
-        Drift { state, limits }
+        Drift {
+            state,
+            limits,
+            scratch: String::new(),
+        }
     }
 
     pub fn sites(&self) -> usize {
@@ -210,7 +224,8 @@ impl Drift {
         let mut out = Vec::new();
         let t = o.ts.timestamp();
         let hour = t.div_euclid(3600);
-        let limits = self.limits.clone();
+        let limits = &self.limits;
+        let scratch = &mut self.scratch;
         let DriftState {
             names,
             sites,
@@ -222,15 +237,21 @@ impl Drift {
             *capped += 1;
             return out;
         }
-        let site = sites
-            .entry(o.site.to_string())
-            .or_insert_with(|| SiteState {
-                first: t,
-                counts: vec![0; HOURS],
-                max_hour: hour,
-                evaluated: hour - 1,
-                ..SiteState::default()
-            });
+        if !sites.contains_key(o.site) {
+            sites.insert(
+                o.site.to_string(),
+                SiteState {
+                    first: t,
+                    counts: vec![0; HOURS],
+                    max_hour: hour,
+                    evaluated: hour - 1,
+                    ..SiteState::default()
+                },
+            );
+        }
+        let Some(site) = sites.get_mut(o.site) else {
+            return out;
+        };
         // A record older than the site's first one moves the start back (moderate reordering).
         site.first = site.first.min(t);
         let learning = t < site.first + limits.learning_hours * 3600;
@@ -276,18 +297,27 @@ impl Drift {
             ));
         }
 
-        let key = format!("{}\u{1f}{}\u{1f}{}", o.site, o.vendor, o.pixel_id);
-        if !pixels.contains_key(&key) && pixels.len() >= limits.max_pixels {
+        scratch.clear();
+        let _ = write!(scratch, "{}\u{1f}{}\u{1f}{}", o.site, o.vendor, o.pixel_id);
+        let is_new_pixel = !pixels.contains_key(scratch.as_str());
+        if is_new_pixel && pixels.len() >= limits.max_pixels {
             *capped += 1;
             return out;
         }
-        let is_new_pixel = !pixels.contains_key(&key);
         let site_first = site.first;
-        let px = pixels.entry(key).or_insert_with(|| PixelState {
-            first: t,
-            last: t,
-            ..PixelState::default()
-        });
+        if is_new_pixel {
+            pixels.insert(
+                scratch.clone(),
+                PixelState {
+                    first: t,
+                    last: t,
+                    ..PixelState::default()
+                },
+            );
+        }
+        let Some(px) = pixels.get_mut(scratch.as_str()) else {
+            return out;
+        };
         px.first = px.first.min(t);
         px.last = px.last.max(t);
         if is_new_pixel && !learning && !out.iter().any(|a| &*a.kind == "new_vendor") {
@@ -298,10 +328,11 @@ impl Drift {
                 Severity::Medium,
             ));
         }
-        let baseline_since = time_text(site_first);
+        let baseline_since = || time_text(site_first);
         for (path, identity) in o.fields {
-            let fam = family(path);
-            let id = names.id(&fam);
+            family_into(path, scratch);
+            let fam = scratch.as_str();
+            let id = names.id(fam);
             if px.families.binary_search(&id).is_ok() {
                 continue;
             }
@@ -319,10 +350,12 @@ impl Drift {
                 let what = if identity { "identity field" } else { "field" };
                 out.push(anomaly(
                     "new_field",
-                    &fam,
+                    fam,
                     format!(
-                        "{what} {fam} first sent by {} pixel {} (baseline since {baseline_since})",
-                        o.vendor, o.pixel_id
+                        "{what} {fam} first sent by {} pixel {} (baseline since {})",
+                        o.vendor,
+                        o.pixel_id,
+                        baseline_since()
                     ),
                     severity,
                 ));
@@ -340,10 +373,11 @@ impl Drift {
             .iter()
             .filter(|f| matches!(f.class, Class::Pii | Class::HashedPii | Class::Sensitive))
         {
-            let ty = format!("{}/{}", f.class, f.kind);
-            let id = names.id(&ty);
+            scratch.clear();
+            let _ = write!(scratch, "{}/{}", f.class, f.kind);
+            let id = names.id(scratch);
             if insert_sorted(&mut px.types, id) && !learning && !is_new_pixel {
-                new_types.insert(ty);
+                new_types.insert(scratch.clone());
             }
         }
         for ty in new_types {
@@ -356,8 +390,10 @@ impl Drift {
                 "new_pii",
                 &ty,
                 format!(
-                    "{ty} first sent by {} pixel {} (baseline since {baseline_since})",
-                    o.vendor, o.pixel_id
+                    "{ty} first sent by {} pixel {} (baseline since {})",
+                    o.vendor,
+                    o.pixel_id,
+                    baseline_since()
                 ),
                 severity,
             ));

@@ -48,6 +48,124 @@ impl Engine {
         let findings = self.detectors.detect(&beacon, sem);
         Some((beacon, findings))
     }
+
+    /// [`Engine::inspect`] plus redaction of every finding: all the work on a request that does
+    /// not depend on the requests before it, so it can run on any thread. Field values are
+    /// dropped from the beacon once detection is done (only their paths are needed later).
+    pub fn inspect_redacted(
+        &self,
+        req: &Request,
+        origin: &Origin,
+        format: Format,
+        redactor: &Redactor,
+    ) -> Option<Inspected> {
+        let (mut beacon, findings) = self.inspect(req)?;
+        let ts = req.ts.map(crate::redact::ts_text);
+        let records = findings
+            .iter()
+            .map(|f| redactor.record(f, &self.context(&beacon, f, ts.as_deref(), origin, format)))
+            .collect();
+        for f in &mut beacon.fields {
+            f.value = String::new();
+        }
+        Some(Inspected {
+            beacon,
+            findings,
+            records,
+            ts: req.ts,
+            ts_text: ts,
+        })
+    }
+
+    fn context<'a>(
+        &'a self,
+        beacon: &'a Beacon,
+        f: &Finding,
+        ts: Option<&'a str>,
+        origin: &'a Origin,
+        format: Format,
+    ) -> Context<'a> {
+        Context {
+            ts,
+            origin,
+            format,
+            site: beacon.site.as_deref(),
+            vendor: &self.recognizer.vendors[beacon.vendor].id,
+            endpoint: &beacon.endpoint,
+            pixel_id: beacon.pixel_id.as_deref(),
+            event: beacon.event(f.event),
+            consent: beacon.consent.as_ref(),
+            truncated: beacon.notes.body_truncated,
+        }
+    }
+}
+
+/// A pixel hit after the pure part of the pipeline: decoded, detected and redacted, not yet
+/// judged against the stream's state (twins, drift, cross-site constants).
+#[derive(Debug)]
+pub struct Inspected {
+    /// The beacon, field values dropped.
+    pub beacon: Beacon,
+    pub findings: Vec<Finding>,
+    /// One record per finding, in the same order.
+    pub records: Vec<FindingRecord>,
+    pub ts: Option<chrono::DateTime<chrono::Utc>>,
+    ts_text: Option<String>,
+}
+
+/// What one line of a line-oriented stream became in the pure part of the pipeline.
+#[derive(Debug)]
+pub enum LineOutcome {
+    /// Not a pixel hit (or dropped by the prefilter, or an ignorable line).
+    Nothing,
+    Hit(Box<Inspected>),
+    Skipped(Skip),
+}
+
+/// The pure part of [`Scanner::line`]: prefilter, parse, inspect and redact one line, counting
+/// into `stats` (records, candidates, ignored, skipped, requests). Any thread may run it.
+pub fn inspect_line(
+    engine: &Engine,
+    redactor: &Redactor,
+    stats: &mut Stats,
+    prefilter: bool,
+    parser: &mut LineParser,
+    raw: &[u8],
+    origin: &Origin,
+) -> LineOutcome {
+    let format = parser.format();
+    stats.records += 1;
+    *stats.records_by_format.entry(format).or_default() += 1;
+    // Zeek header lines must always reach the parser; everything else only if it could be a hit.
+    let header = raw.first() == Some(&b'#');
+    if prefilter && !header && !engine.recognizer.prefilter(raw) {
+        return LineOutcome::Nothing;
+    }
+    stats.candidates += 1;
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => {
+            stats.invalid_utf8 += 1;
+            String::from_utf8_lossy(raw)
+        }
+    };
+    match parser.parse(&text) {
+        Ok(Parsed::Request(req)) => {
+            stats.requests += 1;
+            match engine.inspect_redacted(&req, origin, format, redactor) {
+                Some(hit) => LineOutcome::Hit(Box::new(hit)),
+                None => LineOutcome::Nothing,
+            }
+        }
+        Ok(Parsed::Ignored) => {
+            stats.ignored += 1;
+            LineOutcome::Nothing
+        }
+        Err(skip) => {
+            *stats.skipped.entry(skip.reason).or_default() += 1;
+            LineOutcome::Skipped(skip)
+        }
+    }
 }
 
 /// Counters of one scan or one service instance. Labels are closed sets.
@@ -86,6 +204,66 @@ impl Stats {
     }
     pub fn findings(&self) -> u64 {
         self.findings_by_class.values().sum()
+    }
+
+    /// Add another counter set (a worker's share of a scan) to this one.
+    pub fn absorb(&mut self, o: &Stats) {
+        fn add<K: Ord + Clone>(a: &mut BTreeMap<K, u64>, b: &BTreeMap<K, u64>) {
+            for (k, n) in b {
+                *a.entry(k.clone()).or_default() += n;
+            }
+        }
+        // Destructured, so a counter added later cannot be forgotten here.
+        let Stats {
+            records,
+            records_by_format,
+            candidates,
+            ignored,
+            requests,
+            skipped,
+            invalid_utf8,
+            beacons_by_vendor,
+            beacons_by_endpoint,
+            twins,
+            twins_by_vendor,
+            cross_site_constants,
+            confirmed,
+            findings_by_class,
+            decode_truncated,
+            decode_limited,
+            files,
+            files_failed,
+            bytes,
+        } = o;
+        self.records += records;
+        add(&mut self.records_by_format, records_by_format);
+        self.candidates += candidates;
+        self.ignored += ignored;
+        self.requests += requests;
+        add(&mut self.skipped, skipped);
+        self.invalid_utf8 += invalid_utf8;
+        add(&mut self.beacons_by_vendor, beacons_by_vendor);
+        add(&mut self.beacons_by_endpoint, beacons_by_endpoint);
+        self.twins += twins;
+        add(&mut self.twins_by_vendor, twins_by_vendor);
+        self.cross_site_constants += cross_site_constants;
+        self.confirmed += confirmed;
+        add(&mut self.findings_by_class, findings_by_class);
+        self.decode_truncated += decode_truncated;
+        self.decode_limited += decode_limited;
+        self.files += files;
+        self.files_failed += files_failed;
+        self.bytes += bytes;
+    }
+}
+
+/// Count one for `key`, allocating the key only the first time.
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
     }
 }
 
@@ -201,31 +379,18 @@ impl<'e> Scanner<'e> {
         origin: &Origin,
     ) -> Result<Vec<FindingRecord>, Skip> {
         let format = parser.format();
-        self.stats.records += 1;
-        *self.stats.records_by_format.entry(format).or_default() += 1;
-        // Zeek header lines must always reach the parser; everything else only if it could be a hit.
-        let header = raw.first() == Some(&b'#');
-        if self.prefilter && !header && !self.engine.recognizer.prefilter(raw) {
-            return Ok(Vec::new());
-        }
-        self.stats.candidates += 1;
-        let text = match std::str::from_utf8(raw) {
-            Ok(t) => std::borrow::Cow::Borrowed(t),
-            Err(_) => {
-                self.stats.invalid_utf8 += 1;
-                String::from_utf8_lossy(raw)
-            }
-        };
-        match parser.parse(&text) {
-            Ok(Parsed::Request(req)) => Ok(self.request(&req, origin, format)),
-            Ok(Parsed::Ignored) => {
-                self.stats.ignored += 1;
-                Ok(Vec::new())
-            }
-            Err(skip) => {
-                self.count_skip(skip.reason);
-                Err(skip)
-            }
+        match inspect_line(
+            self.engine,
+            &self.redactor,
+            &mut self.stats,
+            self.prefilter,
+            parser,
+            raw,
+            origin,
+        ) {
+            LineOutcome::Nothing => Ok(Vec::new()),
+            LineOutcome::Hit(hit) => Ok(self.accept(*hit, origin, format)),
+            LineOutcome::Skipped(skip) => Err(skip),
         }
     }
 
@@ -237,31 +402,41 @@ impl<'e> Scanner<'e> {
         format: Format,
     ) -> Vec<FindingRecord> {
         self.stats.requests += 1;
-        let Some((beacon, findings)) = self.engine.inspect(req) else {
-            return Vec::new();
-        };
+        match self
+            .engine
+            .inspect_redacted(req, origin, format, &self.redactor)
+        {
+            Some(hit) => self.accept(hit, origin, format),
+            None => Vec::new(),
+        }
+    }
+
+    /// The per-stream part for one inspected hit, in stream order: twin pairs counted once,
+    /// counters, drift, cross-site constants. Returns the records to emit, each pointing at
+    /// `origin`.
+    pub fn accept(
+        &mut self,
+        hit: Inspected,
+        origin: &Origin,
+        format: Format,
+    ) -> Vec<FindingRecord> {
+        let Inspected {
+            beacon,
+            mut findings,
+            mut records,
+            ts,
+            ts_text,
+        } = hit;
         let vendor = &self.engine.recognizer.vendors[beacon.vendor];
         if let Some((group, key)) = &beacon.twin {
             if self.twins.is_twin(group, key, &beacon.endpoint) {
                 self.stats.twins += 1;
-                *self
-                    .stats
-                    .twins_by_vendor
-                    .entry(vendor.id.to_string())
-                    .or_default() += 1;
+                bump(&mut self.stats.twins_by_vendor, &vendor.id);
                 return Vec::new();
             }
         }
-        *self
-            .stats
-            .beacons_by_vendor
-            .entry(vendor.id.to_string())
-            .or_default() += 1;
-        *self
-            .stats
-            .beacons_by_endpoint
-            .entry(beacon.endpoint.to_string())
-            .or_default() += 1;
+        bump(&mut self.stats.beacons_by_vendor, &vendor.id);
+        bump(&mut self.stats.beacons_by_endpoint, &beacon.endpoint);
         if beacon.notes.body_truncated {
             self.stats.decode_truncated += 1;
         }
@@ -271,13 +446,16 @@ impl<'e> Scanner<'e> {
         {
             self.stats.decode_limited += 1;
         }
-        let mut findings = findings;
-        if let (Some(drift), Some(ts)) = (self.drift.as_mut(), req.ts) {
-            let sem = &vendor.semantics;
+        for r in &mut records {
+            if r.source != *origin {
+                r.source = origin.clone();
+            }
+        }
+        if let (Some(drift), Some(ts)) = (self.drift.as_mut(), ts) {
             let mut fields = beacon
                 .fields
                 .iter()
-                .map(|f| (f.path.as_str(), sem.identity(&f.path).is_some()));
+                .map(|f| (f.path.as_str(), f.role.identity.is_some()));
             let anomalies = drift.observe(crate::drift::Observation {
                 ts,
                 site: beacon.site.as_deref().unwrap_or("unknown"),
@@ -287,11 +465,18 @@ impl<'e> Scanner<'e> {
                 fields: &mut fields,
                 findings: &findings,
             });
+            for a in &anomalies {
+                let cx = self
+                    .engine
+                    .context(&beacon, a, ts_text.as_deref(), origin, format);
+                records.push(self.redactor.record(a, &cx));
+            }
             findings.extend(anomalies);
         }
         findings
             .iter()
-            .filter(|f| {
+            .zip(records)
+            .filter(|(f, _)| {
                 let constant = f.class == Class::HashedPii
                     && self
                         .constants
@@ -299,22 +484,10 @@ impl<'e> Scanner<'e> {
                 self.stats.cross_site_constants += constant as u64;
                 !constant
             })
-            .map(|f| {
+            .map(|(f, r)| {
                 self.stats.confirmed += f.confirmed as u64;
                 *self.stats.findings_by_class.entry(f.class).or_default() += 1;
-                let cx = Context {
-                    ts: req.ts,
-                    origin,
-                    format,
-                    site: beacon.site.as_deref(),
-                    vendor: &vendor.id,
-                    endpoint: &beacon.endpoint,
-                    pixel_id: beacon.pixel_id.as_deref(),
-                    event: beacon.event(f.event),
-                    consent: beacon.consent.as_ref(),
-                    truncated: beacon.notes.body_truncated,
-                };
-                self.redactor.record(f, &cx)
+                r
             })
             .collect()
     }

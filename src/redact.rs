@@ -60,7 +60,8 @@ pub struct FindingRecord {
 
 /// Where a finding was seen, in value-free terms.
 pub struct Context<'a> {
-    pub ts: Option<DateTime<Utc>>,
+    /// Event time as RFC 3339 UTC with milliseconds ([`ts_text`]), formatted once per request.
+    pub ts: Option<&'a str>,
     pub origin: &'a Origin,
     pub format: Format,
     pub site: Option<&'a str>,
@@ -72,9 +73,15 @@ pub struct Context<'a> {
     pub truncated: bool,
 }
 
+/// Event time as findings print it: RFC 3339 UTC with milliseconds.
+pub fn ts_text(ts: DateTime<Utc>) -> String {
+    ts.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
 #[derive(Clone)]
 pub struct Redactor {
-    key: [u8; 32],
+    /// HMAC-SHA256 keyed once; every fingerprint starts from a copy.
+    mac: Hmac<Sha256>,
     reveal: bool,
 }
 
@@ -88,7 +95,10 @@ impl std::fmt::Debug for Redactor {
 
 impl Redactor {
     pub fn new(key: [u8; 32], reveal: bool) -> Self {
-        Redactor { key, reveal }
+        Redactor {
+            mac: <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("any key length"),
+            reveal,
+        }
     }
 
     pub fn reveal(&self) -> bool {
@@ -97,13 +107,19 @@ impl Redactor {
 
     /// `hm1:` + 16 hex digits of HMAC-SHA256(key, type ‖ 0 ‖ normalised value).
     pub fn fingerprint(&self, kind: &str, norm: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
+        let mut mac = self.mac.clone();
         mac.update(kind.as_bytes());
         mac.update(&[0]);
         mac.update(norm.as_bytes());
         let out = mac.finalize().into_bytes();
-        let hex: String = out[..8].iter().map(|b| format!("{b:02x}")).collect();
-        format!("hm1:{hex}")
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = String::with_capacity(20);
+        text.push_str("hm1:");
+        for b in &out[..8] {
+            text.push(HEX[(b >> 4) as usize] as char);
+            text.push(HEX[(b & 15) as usize] as char);
+        }
+        text
     }
 
     pub fn evidence(&self, f: &Finding) -> (String, bool) {
@@ -125,9 +141,7 @@ impl Redactor {
         let (evidence, revealed) = self.evidence(f);
         FindingRecord {
             schema: SCHEMA,
-            ts: cx
-                .ts
-                .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true)),
+            ts: cx.ts.map(str::to_string),
             source: cx.origin.clone(),
             format: cx.format,
             site: cx.site.map(str::to_string),

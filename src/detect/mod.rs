@@ -340,14 +340,14 @@ impl Detectors {
         self.pii.iter().map(|d| (&*d.id, &*d.kind))
     }
 
-    /// Run every rule over a beacon.
+    /// Run every rule over a beacon whose fields carry their roles (as [`crate::pixel::Recognizer::beacon`] fills them).
     pub fn detect(&self, beacon: &Beacon, sem: &Semantics) -> Vec<Finding> {
         let mut out: Vec<Finding> = Vec::new();
         for f in &beacon.fields {
             if f.value.is_empty() {
                 continue;
             }
-            if let Some((kind, detector)) = sem.secret(&f.path) {
+            if let Some((kind, detector)) = sem.secret_of(f.role) {
                 out.push(finding(
                     f,
                     Class::Secret,
@@ -359,11 +359,11 @@ impl Detectors {
                 ));
                 continue;
             }
-            match sem.identity(&f.path) {
+            match sem.identity_of(f.role) {
                 Some((kind, detector)) => self.identity_field(f, kind, detector, &mut out),
                 None => self.pii_in(f, None, &mut out),
             }
-            if sem.is_content(&f.path) {
+            if f.role.content {
                 self.vocab_in(f, &mut out);
             }
         }

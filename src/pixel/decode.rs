@@ -59,6 +59,8 @@ pub struct Field {
     pub chain: Chain,
     /// Index of the event this field belongs to (GA4 batch line, CAPI `data[i]`); 0 otherwise.
     pub event: u16,
+    /// What the field means to its vendor; filled by [`crate::pixel::Recognizer::beacon`].
+    pub role: crate::pixel::Role,
 }
 
 /// How `~`-separated item parameters are split.
@@ -393,6 +395,7 @@ impl<'a> Decoder<'a> {
             value,
             chain: Chain::from_slice(chain),
             event,
+            role: Default::default(),
         });
     }
 }

@@ -55,37 +55,69 @@ impl Beacon {
 /// Field meanings for one vendor, compiled from its pack.
 #[derive(Debug)]
 pub struct Semantics {
-    identity: RegexSet,
+    /// Identity, then secret, then content field patterns, in one set: one search per field
+    /// path gives all three roles.
+    patterns: RegexSet,
+    identities: usize,
+    secrets: usize,
     /// `(kind, detector id)` per identity pattern.
     identity_meta: Vec<(Arc<str>, Arc<str>)>,
-    content: RegexSet,
-    secrets: RegexSet,
     /// `(type, detector id)` per secret pattern.
     secret_meta: Vec<(Arc<str>, Arc<str>)>,
 }
 
+/// What a field path means to its vendor: indices of the first identity and secret patterns it
+/// matches, and whether it is a content field. Computed once per field when a beacon is decoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Role {
+    pub identity: Option<u32>,
+    pub secret: Option<u32>,
+    pub content: bool,
+}
+
 impl Semantics {
+    pub fn role(&self, path: &str) -> Role {
+        let mut role = Role::default();
+        if self.patterns.is_empty() {
+            return role;
+        }
+        for i in self.patterns.matches(path).iter() {
+            if i < self.identities {
+                role.identity.get_or_insert(i as u32);
+            } else if i < self.identities + self.secrets {
+                role.secret.get_or_insert((i - self.identities) as u32);
+            } else {
+                role.content = true;
+                break;
+            }
+        }
+        role
+    }
     /// `(kind, detector)` when the field carries a person's identity.
     pub fn identity(&self, path: &str) -> Option<(&Arc<str>, &Arc<str>)> {
-        let i = self.identity.matches(path).into_iter().next()?;
-        let (k, d) = &self.identity_meta[i];
+        self.identity_of(self.role(path))
+    }
+    pub fn identity_of(&self, role: Role) -> Option<(&Arc<str>, &Arc<str>)> {
+        let (k, d) = &self.identity_meta[role.identity? as usize];
         Some((k, d))
     }
     /// Whether the field says what a person looked at or bought.
     pub fn is_content(&self, path: &str) -> bool {
-        self.content.is_match(path)
+        self.role(path).content
     }
     pub fn secret(&self, path: &str) -> Option<(&Arc<str>, &Arc<str>)> {
-        let i = self.secrets.matches(path).into_iter().next()?;
-        let (k, d) = &self.secret_meta[i];
+        self.secret_of(self.role(path))
+    }
+    pub fn secret_of(&self, role: Role) -> Option<(&Arc<str>, &Arc<str>)> {
+        let (k, d) = &self.secret_meta[role.secret? as usize];
         Some((k, d))
     }
     pub fn empty() -> Semantics {
         Semantics {
-            identity: RegexSet::empty(),
+            patterns: RegexSet::empty(),
+            identities: 0,
+            secrets: 0,
             identity_meta: Vec::new(),
-            content: RegexSet::empty(),
-            secrets: RegexSet::empty(),
             secret_meta: Vec::new(),
         }
     }
@@ -233,27 +265,28 @@ impl Recognizer {
                 .flat_map(|p| p.content.iter())
                 .flat_map(|c| c.fields.iter().map(|f| glob_to_regex(f)))
                 .collect();
-            let set = |patterns: &[String], what: &str| {
-                regex::RegexSetBuilder::new(patterns)
+            let patterns =
+                regex::RegexSetBuilder::new(identity.iter().chain(&secrets).chain(&content))
                     .case_insensitive(true)
                     .build()
                     .map_err(|e| {
                         ctx(
                             "vendor",
                             &v.id,
-                            format!("{what} field pattern does not compile: {e}"),
+                            format!(
+                                "identity, secret or content field pattern does not compile: {e}"
+                            ),
                         )
-                    })
-            };
+                    })?;
             vendors.push(Vendor {
                 id: Arc::from(v.id.as_str()),
                 name: v.name.clone(),
                 pack: pack.pack.id.clone(),
                 semantics: Semantics {
-                    identity: set(&identity, "identity")?,
+                    patterns,
+                    identities: identity.len(),
+                    secrets: secrets.len(),
                     identity_meta,
-                    content: set(&content, "content")?,
-                    secrets: set(&secrets, "secret")?,
                     secret_meta,
                 },
             });
@@ -354,7 +387,11 @@ impl Recognizer {
         }
         let mut notes = decoder.notes;
         notes.body_truncated |= req.body_truncated;
-        let fields = decoder.fields;
+        let mut fields = decoder.fields;
+        let sem = &self.vendors[ep.vendor].semantics;
+        for f in &mut fields {
+            f.role = sem.role(&f.path);
+        }
         let path_caps = ep.paths.iter().find_map(|p| p.captures(req.path()));
         let resolve = |sources: &[Source]| -> Option<String> {
             sources.iter().find_map(|s| match s {
