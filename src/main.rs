@@ -14,6 +14,11 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc: the scan and the service allocate many small strings per record on several
+/// threads, which glibc's allocator serves markedly slower (benches/RESULTS.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "pixelwarden",
@@ -141,6 +146,10 @@ struct ScanArgs {
     /// Parse every record instead of only those containing a pixel keyword (same findings, slower).
     #[arg(long)]
     no_prefilter: bool,
+    /// Threads that parse and inspect lines of log files (0: one per core). Findings come out
+    /// in input order whatever the number.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    threads: usize,
     /// Treat a hashed identity seen on this many distinct sites as a constant, not a person, and
     /// suppress it from then on (0: off). Off by default: behind a corporate proxy one person's
     /// hash legitimately recurs on every site they visit.
@@ -319,7 +328,7 @@ fn engine(args: &EngineArgs) -> Result<Engine> {
                 String::new()
             }
         );
-        engine.detectors.known = Some(known);
+        engine.detectors.known = Some(std::sync::Arc::new(known));
     }
     if let Some(path) = &args.sites {
         let text = std::fs::read_to_string(path)
@@ -385,6 +394,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     let opts = ScanOptions {
         format: args.format,
         progress: !args.no_progress,
+        threads: args.threads,
         ..ScanOptions::default()
     };
     let started = std::time::Instant::now();

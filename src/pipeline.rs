@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Everything compiled from the rule packs and the limits.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Engine {
     pub recognizer: Recognizer,
     pub detectors: Detectors,

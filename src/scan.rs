@@ -5,15 +5,17 @@
 use crate::detect::Severity;
 use crate::error::{Skip, SkipReason};
 use crate::format::{har, sniff, Format, LineParser};
-use crate::pipeline::Scanner;
+use crate::pipeline::{inspect_line, Engine, Inspected, LineOutcome, Scanner, Stats};
 use crate::redact::FindingRecord;
+use crate::redact::Redactor;
 use crate::request::Origin;
 use crate::source::{Input, Line, Lines, DECOMPRESSED_TOO_LARGE};
 use crate::summary::Summary;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::BTreeMap;
 use std::io::{self, BufReader, Cursor, Read};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Instant;
 
 #[derive(Debug, Clone)]
@@ -24,6 +26,8 @@ pub struct ScanOptions {
     pub progress: bool,
     /// Skipped records reported per file with their position; the rest are only counted.
     pub skip_notes_per_file: usize,
+    /// Threads inspecting lines of line-oriented files (0: one per core, 1: inline).
+    pub threads: usize,
 }
 
 impl Default for ScanOptions {
@@ -32,6 +36,7 @@ impl Default for ScanOptions {
             format: None,
             progress: false,
             skip_notes_per_file: 5,
+            threads: 1,
         }
     }
 }
@@ -221,9 +226,8 @@ fn scan_one(
             emit: &mut emit,
             max: limits.max_line_bytes,
             line_no: 0,
-            skipped_lines: 0,
             format,
-            lowered: Vec::new(),
+            threads: worker_threads(opts.threads),
         };
         fast.run(stream, read, progress, started)?;
         return Ok(Some(format));
@@ -271,10 +275,32 @@ fn scan_one(
 
 type Emit<'a> = dyn FnMut(Vec<FindingRecord>, &mut ScanOutcome) -> io::Result<()> + 'a;
 
+/// Input is read in blocks of this size (or twice the line limit, if larger).
+const BLOCK: usize = 4 << 20;
+/// A block is inspected in pieces of about this size, cut at newlines: small enough that a
+/// piece's results stay in cache until they are merged.
+const CHUNK: usize = 64 << 10;
+/// Pieces handed out and not yet merged, per worker thread.
+const IN_FLIGHT_PER_WORKER: usize = 4;
+
+/// How many threads inspect lines: `requested`, or one per core when 0.
+pub fn worker_threads(requested: usize) -> usize {
+    match requested {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
 /// The fast path over line formats: the prefilter runs over whole blocks of input, and only
-/// the lines it matches (plus Zeek header lines) are cut out and parsed. Lines in between are
-/// counted in bulk (and checked against the line limit) without being copied or parsed. The
-/// results are those of the line-by-line path (tests/prefilter.rs proves it).
+/// the lines it matches (plus Zeek header lines and over-long lines) are cut out and parsed.
+/// Lines in between are counted in bulk without being copied or parsed.
+///
+/// The work is split in two. [`RegionWork`] is pure (keyword search, parsing, detection,
+/// redaction) and runs on worker threads over pieces of a block; the reader merges the pieces
+/// strictly in input order ([`FastLines::merge`]), which is where line numbers are assigned and
+/// the per-stream state (twins, drift, constants, summary, sink) is applied. With one thread
+/// the same two halves run inline. The results are those of the line-by-line path in either
+/// case (tests/prefilter.rs proves it).
 struct FastLines<'a, 'e, 's> {
     scanner: &'a mut Scanner<'e>,
     parser: &'a mut LineParser,
@@ -283,102 +309,44 @@ struct FastLines<'a, 'e, 's> {
     emit: &'a mut Emit<'s>,
     max: usize,
     line_no: u64,
-    /// Lines counted but not parsed since the stats were last updated.
-    skipped_lines: u64,
     format: Format,
-    /// The block, lowercased, for the keyword search.
+    threads: usize,
+}
+
+/// The pure half: one region of whole lines (the last may lack its newline at the end of the
+/// input) through the keyword search and the candidate lines through [`inspect_line`].
+struct RegionWork<'e> {
+    engine: &'e Engine,
+    redactor: Redactor,
+    max: usize,
+    label: Arc<str>,
+    /// The region, lowercased, for the keyword search.
     lowered: Vec<u8>,
 }
 
-/// Input is read in blocks of this size (or twice the line limit, if larger).
-const BLOCK: usize = 4 << 20;
+/// What a region became. Line numbers are local to the region, starting at 1.
+#[derive(Debug, Default)]
+struct RegionResult {
+    lines: u64,
+    stats: Stats,
+    /// Hits and skipped lines, in line order.
+    events: Vec<(u64, RegionEvent)>,
+}
 
-impl FastLines<'_, '_, '_> {
-    fn run(
-        &mut self,
-        mut stream: impl Read,
-        read: &Arc<AtomicU64>,
-        progress: &ProgressBar,
-        started: Instant,
-    ) -> Result<(), FileError> {
-        let block = BLOCK.max(self.max.saturating_mul(2).saturating_add(2));
-        let mut buf: Vec<u8> = Vec::with_capacity(block);
-        // Bytes of an over-long line still to be thrown away, up to its newline.
-        let mut discarding = false;
-        let mut eof = false;
-        while !eof || !buf.is_empty() {
-            // Fill the block.
-            while !eof && buf.len() < block {
-                let len = buf.len();
-                buf.resize(block, 0);
-                match stream.read(&mut buf[len..]) {
-                    Ok(0) => {
-                        buf.truncate(len);
-                        eof = true;
-                    }
-                    Ok(n) => buf.truncate(len + n),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(len),
-                    Err(e) => {
-                        // Keep every complete line read before the error, then stop the file.
-                        buf.truncate(len);
-                        if !discarding {
-                            if let Some(i) = memchr::memrchr(b'\n', &buf) {
-                                self.region(&buf[..=i])?;
-                            }
-                        }
-                        self.flush_counts();
-                        return Err(io_stop(
-                            e,
-                            &format!("after line {}", self.line_no),
-                            Some(self.format),
-                        ));
-                    }
-                }
-            }
-            if discarding {
-                match memchr::memchr(b'\n', &buf) {
-                    Some(i) => {
-                        buf.drain(..=i);
-                        discarding = false;
-                    }
-                    None => {
-                        buf.clear();
-                        continue;
-                    }
-                }
-            }
-            let end = match memchr::memrchr(b'\n', &buf) {
-                Some(i) => i + 1,
-                None if eof => buf.len(),
-                None => {
-                    // A full block without a newline: one line longer than the limit.
-                    self.too_long();
-                    buf.clear();
-                    discarding = true;
-                    continue;
-                }
-            };
-            self.region(&buf[..end])?;
-            buf.drain(..end);
-            if !progress.is_hidden() {
-                let secs = started.elapsed().as_secs_f64().max(1e-3);
-                progress.set_position(read.load(Ordering::Relaxed));
-                progress.set_message(format!(
-                    "{:.0} records/s",
-                    (self.scanner.stats.records + self.skipped_lines) as f64 / secs
-                ));
-            }
-        }
-        self.flush_counts();
-        Ok(())
-    }
+#[derive(Debug)]
+enum RegionEvent {
+    Hit(Box<Inspected>),
+    Skipped(Skip),
+}
 
-    /// Whole lines (the last may lack its newline at the end of the input).
-    fn region(&mut self, region: &[u8]) -> Result<(), FileError> {
-        let prefilter = &self.scanner.engine.recognizer;
+impl RegionWork<'_> {
+    fn run(&mut self, parser: &mut LineParser, region: &[u8]) -> RegionResult {
+        let mut r = RegionResult::default();
+        let prefilter = &self.engine.recognizer;
         self.lowered.clear();
         self.lowered.extend_from_slice(region);
         self.lowered.make_ascii_lowercase();
+        let mut skipped = 0u64;
         let mut pos = 0;
         while pos < region.len() {
             let hit = prefilter
@@ -388,88 +356,425 @@ impl FastLines<'_, '_, '_> {
                 Some(h) => memchr::memrchr(b'\n', &region[pos..h]).map_or(pos, |i| pos + i + 1),
                 None => region.len(),
             };
-            self.between(&region[pos..line_start])?;
+            // Lines without a keyword: counted; too-long ones reported; Zeek headers parsed.
+            let span = &region[pos..line_start];
+            let mut start = 0;
+            for nl in memchr::memchr_iter(b'\n', span) {
+                let line = &span[start..nl];
+                start = nl + 1;
+                if line.len() > self.max || line.first() == Some(&b'#') {
+                    self.one(parser, line, &mut r);
+                } else {
+                    r.lines += 1;
+                    skipped += 1;
+                }
+            }
+            if start < span.len() {
+                self.one(parser, &span[start..], &mut r);
+            }
             if hit.is_none() {
                 break;
             }
             let line_end = memchr::memchr(b'\n', &region[line_start..])
                 .map_or(region.len(), |i| line_start + i);
-            self.one(&region[line_start..line_end])?;
+            self.one(parser, &region[line_start..line_end], &mut r);
             pos = line_end + 1;
         }
-        Ok(())
-    }
-
-    /// Lines without a keyword: counted; too-long ones reported; Zeek headers parsed.
-    fn between(&mut self, span: &[u8]) -> Result<(), FileError> {
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', span) {
-            let line = &span[start..nl];
-            start = nl + 1;
-            if line.len() > self.max || line.first() == Some(&b'#') {
-                self.one(line)?;
-            } else {
-                self.line_no += 1;
-                self.skipped_lines += 1;
-            }
-        }
-        if start < span.len() {
-            self.one(&span[start..])?;
-        }
-        Ok(())
+        r.stats.records += skipped;
+        let format = parser.format();
+        *r.stats.records_by_format.entry(format).or_default() += skipped;
+        r
     }
 
     /// One line through the full path.
-    fn one(&mut self, line: &[u8]) -> Result<(), FileError> {
+    fn one(&mut self, parser: &mut LineParser, line: &[u8], r: &mut RegionResult) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        r.lines += 1;
         if line.len() > self.max {
-            self.too_long();
-            return Ok(());
+            r.too_long(parser.format(), self.max);
+            return;
         }
-        self.line_no += 1;
         let origin = Origin::Line {
-            path: self.file.label.clone(),
-            line: self.line_no,
+            path: self.label.clone(),
+            line: r.lines,
         };
-        match self.scanner.line(self.parser, line, &origin) {
-            Ok(records) => (self.emit)(records, self.outcome).map_err(FileError::Sink),
-            Err(skip) => {
-                self.file.note(&origin, &skip);
-                Ok(())
-            }
+        let outcome = inspect_line(
+            self.engine,
+            &self.redactor,
+            &mut r.stats,
+            true,
+            parser,
+            line,
+            &origin,
+        );
+        match outcome {
+            LineOutcome::Nothing => {}
+            LineOutcome::Hit(hit) => r.events.push((r.lines, RegionEvent::Hit(hit))),
+            LineOutcome::Skipped(skip) => r.events.push((r.lines, RegionEvent::Skipped(skip))),
         }
     }
+}
 
-    fn too_long(&mut self) {
-        self.line_no += 1;
-        self.scanner.stats.records += 1;
+impl RegionResult {
+    /// Count the current line (already in `lines`) as one longer than the limit.
+    fn too_long(&mut self, format: Format, max: usize) {
+        self.stats.records += 1;
+        *self.stats.records_by_format.entry(format).or_default() += 1;
         *self
-            .scanner
             .stats
-            .records_by_format
-            .entry(self.format)
+            .skipped
+            .entry(SkipReason::LineTooLong)
             .or_default() += 1;
         let skip = Skip::new(
             SkipReason::LineTooLong,
-            format!("line longer than {} bytes", self.max),
+            format!("line longer than {max} bytes"),
         );
-        self.scanner.count_skip(skip.reason);
-        let origin = Origin::Line {
-            path: self.file.label.clone(),
-            line: self.line_no,
+        self.events.push((self.lines, RegionEvent::Skipped(skip)));
+    }
+}
+
+/// A piece of a block for a worker.
+struct Job {
+    seq: u64,
+    block: Arc<Vec<u8>>,
+    range: std::ops::Range<usize>,
+    /// The parser state at the start of the piece (formats whose parsing depends on earlier
+    /// header lines: Zeek).
+    parser: Option<LineParser>,
+}
+
+/// The worker threads, seen from the reader.
+struct Pool {
+    jobs: Option<mpsc::Sender<Job>>,
+    results: mpsc::Receiver<(u64, RegionResult)>,
+    /// Results that arrived ahead of their turn.
+    waiting: BTreeMap<u64, RegionResult>,
+    next_seq: u64,
+    next_merge: u64,
+    limit: usize,
+    /// Tracks Zeek header lines across pieces, so each piece starts with the right state.
+    tracker: Option<LineParser>,
+}
+
+/// Blocks handed to workers come back here to be refilled once every piece is done.
+#[derive(Default)]
+struct Blocks {
+    spare: Vec<Arc<Vec<u8>>>,
+}
+
+impl Blocks {
+    fn get(&mut self, size: usize) -> Vec<u8> {
+        if let Some(i) = self.spare.iter().position(|b| Arc::strong_count(b) == 1) {
+            if let Ok(v) = Arc::try_unwrap(self.spare.swap_remove(i)) {
+                return v;
+            }
+        }
+        vec![0; size]
+    }
+    fn retire(&mut self, block: Arc<Vec<u8>>) {
+        if self.spare.len() < 8 {
+            self.spare.push(block);
+        }
+    }
+}
+
+impl<'e> FastLines<'_, 'e, '_> {
+    fn run(
+        &mut self,
+        stream: impl Read,
+        read: &Arc<AtomicU64>,
+        progress: &ProgressBar,
+        started: Instant,
+    ) -> Result<(), FileError> {
+        let shared = self.scanner.engine;
+        let redactor = self.scanner.redactor.clone();
+        let (max, label) = (self.max, self.file.label.clone());
+        let work = |engine| RegionWork {
+            engine,
+            redactor: redactor.clone(),
+            max,
+            label: label.clone(),
+            lowered: Vec::new(),
         };
-        self.file.note(&origin, &skip);
+        if self.threads <= 1 {
+            let mut inline = work(shared);
+            return self.read_blocks(stream, read, progress, started, &mut |me, block, end| {
+                for piece in pieces(block, end) {
+                    let r = inline.run(me.parser, &block[piece]);
+                    me.merge(r)?;
+                }
+                Ok(())
+            });
+        }
+        let (job_tx, job_rx) = mpsc::channel::<Job>();
+        let (result_tx, result_rx) = mpsc::channel();
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let stop = Arc::new(AtomicBool::new(false));
+        let format = self.format;
+        // A copy of the engine per worker: compiled regexes keep a scratch cache per copy, and
+        // one copy shared by threads makes them queue for it.
+        let engines: Vec<Engine> = (0..self.threads).map(|_| shared.clone()).collect();
+        std::thread::scope(|scope| {
+            for engine in &engines {
+                let jobs = job_rx.clone();
+                let results = result_tx.clone();
+                let stop = stop.clone();
+                let mut w = work(engine);
+                scope.spawn(move || {
+                    let mut own = LineParser::new(format);
+                    loop {
+                        let job = match jobs.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(mut job) = job else { return };
+                        if stop.load(Ordering::Relaxed) {
+                            continue;
+                        }
+                        let parser = job.parser.as_mut().unwrap_or(&mut own);
+                        let r = w.run(parser, &job.block[job.range.clone()]);
+                        if results.send((job.seq, r)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(result_tx);
+            let mut pool = Pool {
+                jobs: Some(job_tx),
+                results: result_rx,
+                waiting: BTreeMap::new(),
+                next_seq: 0,
+                next_merge: 0,
+                limit: self.threads * IN_FLIGHT_PER_WORKER,
+                tracker: (format == Format::Zeek).then(|| self.parser.clone()),
+            };
+            let result = self
+                .read_blocks(stream, read, progress, started, &mut |me, block, end| {
+                    me.hand_out(&mut pool, block, end)
+                })
+                .and_then(|()| self.drain(&mut pool, 0));
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            if let Some(tracker) = pool.tracker.take() {
+                *self.parser = tracker;
+            }
+            drop(pool.jobs.take());
+            result
+        })
     }
 
-    fn flush_counts(&mut self) {
-        let n = std::mem::take(&mut self.skipped_lines);
-        self.scanner.stats.records += n;
-        *self
-            .scanner
-            .stats
-            .records_by_format
-            .entry(self.format)
-            .or_default() += n;
+    /// Read the stream in blocks and pass each block's whole lines to `region` (the block and
+    /// where its last whole line ends). Over-long lines without a newline in a whole block are
+    /// counted and thrown away up to their newline. On a read error the complete lines read
+    /// before it are still processed.
+    fn read_blocks(
+        &mut self,
+        mut stream: impl Read,
+        read: &Arc<AtomicU64>,
+        progress: &ProgressBar,
+        started: Instant,
+        region: &mut dyn FnMut(&mut Self, &Arc<Vec<u8>>, usize) -> Result<(), FileError>,
+    ) -> Result<(), FileError> {
+        let size = BLOCK.max(self.max.saturating_mul(2).saturating_add(2));
+        let mut blocks = Blocks::default();
+        let mut buf = blocks.get(size);
+        let mut filled = 0;
+        // Bytes of an over-long line still to be thrown away, up to its newline.
+        let mut discarding = false;
+        let mut eof = false;
+        while !eof || filled > 0 {
+            while !eof && filled < size {
+                match stream.read(&mut buf[filled..]) {
+                    Ok(0) => eof = true,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        // Keep every complete line read before the error, then stop the file.
+                        if !discarding {
+                            if let Some(i) = memchr::memrchr(b'\n', &buf[..filled]) {
+                                region(self, &Arc::new(buf), i + 1)?;
+                            }
+                        }
+                        region(self, &Arc::new(Vec::new()), 0)?;
+                        return Err(io_stop(
+                            e,
+                            &format!("after line {}", self.line_no),
+                            Some(self.format),
+                        ));
+                    }
+                }
+            }
+            if discarding {
+                match memchr::memchr(b'\n', &buf[..filled]) {
+                    Some(i) => {
+                        buf.copy_within(i + 1..filled, 0);
+                        filled -= i + 1;
+                        discarding = false;
+                    }
+                    None => {
+                        filled = 0;
+                        continue;
+                    }
+                }
+            }
+            let end = match memchr::memrchr(b'\n', &buf[..filled]) {
+                Some(i) => i + 1,
+                None if eof => filled,
+                None => {
+                    // A full block without a newline: one line longer than the limit.
+                    let mut r = RegionResult {
+                        lines: 1,
+                        ..RegionResult::default()
+                    };
+                    r.too_long(self.format, self.max);
+                    region(self, &Arc::new(Vec::new()), 0)?;
+                    self.merge_too_long(r)?;
+                    filled = 0;
+                    discarding = true;
+                    continue;
+                }
+            };
+            // The partial line after `end` starts the next block.
+            let mut next = blocks.get(size);
+            next[..filled - end].copy_from_slice(&buf[end..filled]);
+            filled -= end;
+            let block = Arc::new(std::mem::replace(&mut buf, next));
+            region(self, &block, end)?;
+            blocks.retire(block);
+            if !progress.is_hidden() {
+                let secs = started.elapsed().as_secs_f64().max(1e-3);
+                progress.set_position(read.load(Ordering::Relaxed));
+                progress.set_message(format!(
+                    "{:.0} records/s",
+                    (self.scanner.stats.records + self.line_no) as f64 / secs / 2.0
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Cut a block into pieces at newlines and give them to the workers, merging finished
+    /// pieces in order whenever too many are out. `end == 0` only waits for every piece.
+    fn hand_out(
+        &mut self,
+        pool: &mut Pool,
+        block: &Arc<Vec<u8>>,
+        end: usize,
+    ) -> Result<(), FileError> {
+        if end == 0 {
+            return self.drain(pool, 0);
+        }
+        for piece in pieces(block, end) {
+            let (start, cut) = (piece.start, piece.end);
+            let parser = pool.tracker.as_mut().map(|tracker| {
+                let at_start = tracker.clone();
+                track_headers(tracker, &block[start..cut], self.max);
+                at_start
+            });
+            let job = Job {
+                seq: pool.next_seq,
+                block: block.clone(),
+                range: start..cut,
+                parser,
+            };
+            pool.next_seq += 1;
+            if let Some(jobs) = &pool.jobs {
+                if jobs.send(job).is_err() {
+                    // Every worker is gone (a panic): nothing more can be inspected.
+                    return Err(FileError::Stopped(
+                        Skip::new(SkipReason::ReadError, "inspection threads stopped"),
+                        Some(self.format),
+                    ));
+                }
+            }
+            self.drain(pool, pool.limit - 1)?;
+        }
+        Ok(())
+    }
+
+    /// Merge finished pieces in order until at most `left` are still out.
+    fn drain(&mut self, pool: &mut Pool, left: usize) -> Result<(), FileError> {
+        while pool.next_seq - pool.next_merge > left as u64 {
+            let r = match pool.waiting.remove(&pool.next_merge) {
+                Some(r) => r,
+                None => match pool.results.recv() {
+                    Ok((seq, r)) if seq == pool.next_merge => r,
+                    Ok((seq, r)) => {
+                        pool.waiting.insert(seq, r);
+                        continue;
+                    }
+                    Err(_) => {
+                        return Err(FileError::Stopped(
+                            Skip::new(SkipReason::ReadError, "inspection threads stopped"),
+                            Some(self.format),
+                        ))
+                    }
+                },
+            };
+            pool.next_merge += 1;
+            self.merge(r)?;
+        }
+        Ok(())
+    }
+
+    fn merge_too_long(&mut self, r: RegionResult) -> Result<(), FileError> {
+        self.merge(r)
+    }
+
+    /// The sequential half: place a region's results after everything merged before it.
+    fn merge(&mut self, r: RegionResult) -> Result<(), FileError> {
+        let base = self.line_no;
+        self.scanner.stats.absorb(&r.stats);
+        for (local, event) in r.events {
+            let origin = Origin::Line {
+                path: self.file.label.clone(),
+                line: base + local,
+            };
+            match event {
+                RegionEvent::Hit(hit) => {
+                    let records = self.scanner.accept(*hit, &origin, self.format);
+                    (self.emit)(records, self.outcome).map_err(FileError::Sink)?;
+                }
+                RegionEvent::Skipped(skip) => self.file.note(&origin, &skip),
+            }
+        }
+        self.line_no += r.lines;
+        Ok(())
+    }
+}
+
+/// `block[..end]` in pieces of about [`CHUNK`] bytes, each ending after a newline (or at `end`).
+fn pieces(block: &[u8], end: usize) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= end {
+            return None;
+        }
+        let cut = match start + CHUNK {
+            c if c >= end => end,
+            c => memchr::memchr(b'\n', &block[c..end]).map_or(end, |i| c + i + 1),
+        };
+        let piece = start..cut;
+        start = cut;
+        Some(piece)
+    })
+}
+
+/// Feed the header lines of a piece (lines starting with `#`) to a parser, so that it holds
+/// the state the next piece starts with.
+fn track_headers(parser: &mut LineParser, piece: &[u8], max: usize) {
+    for i in memchr::memchr_iter(b'#', piece) {
+        if i > 0 && piece[i - 1] != b'\n' {
+            continue;
+        }
+        let end = memchr::memchr(b'\n', &piece[i..]).map_or(piece.len(), |e| i + e);
+        let line = &piece[i..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() <= max {
+            let _ = parser.parse(&String::from_utf8_lossy(line));
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! The prefilter (one Aho-Corasick pass over raw records for endpoint keywords) must change
-//! nothing but speed: the same findings, in the same order, with and without it.
+//! The prefilter (one Aho-Corasick pass over raw records for endpoint keywords) and the
+//! inspection threads must change nothing but speed: the same findings, in the same order,
+//! and the same counters, with and without them.
 
 mod common;
 
@@ -26,7 +27,40 @@ fn compare(inputs: &[Input]) -> usize {
         slow_stats.beacons_by_endpoint
     );
     assert!(fast_stats.candidates <= slow_stats.candidates);
+    same_with_threads(&engine, inputs, &fast, &fast_stats);
     fast.len()
+}
+
+fn json(records: &[pixelwarden::redact::FindingRecord]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect()
+}
+
+/// The threaded fast path gives exactly what the inline one gave: records, order, counters,
+/// summary.
+fn same_with_threads(
+    engine: &pixelwarden::pipeline::Engine,
+    inputs: &[Input],
+    inline: &[String],
+    inline_stats: &pixelwarden::pipeline::Stats,
+) {
+    let (_, _, inline_outcome) = common::scan_threads(engine, inputs, false, true, 1);
+    for threads in [2, 3] {
+        let (records, stats, outcome) = common::scan_threads(engine, inputs, false, true, threads);
+        assert_eq!(json(&records), inline, "{threads} threads");
+        assert_eq!(
+            format!("{stats:?}"),
+            format!("{inline_stats:?}"),
+            "{threads} threads"
+        );
+        assert_eq!(
+            outcome.summary.render(),
+            inline_outcome.summary.render(),
+            "{threads} threads"
+        );
+    }
 }
 
 #[test]
@@ -89,16 +123,34 @@ fn generated_logs_of_every_format_are_identical_with_and_without_the_prefilter()
                 log = text.into_bytes();
             }
             LogFormat::Zeek => {
-                // The header again in the middle (Zeek rotates logs by appending).
+                // A new header in the middle (Zeek rotates logs by appending) with the first two
+                // columns swapped: the lines after it only parse right with the new header.
                 let text = String::from_utf8(log).unwrap();
+                let swap = |l: &str, skip: usize| {
+                    let mut cols: Vec<&str> = l.split('\t').collect();
+                    cols.swap(skip, skip + 1);
+                    cols.join("\t")
+                };
                 let header: String = text
                     .lines()
                     .filter(|l| l.starts_with('#'))
-                    .map(|l| format!("{l}\n"))
+                    .map(
+                        |l| match l.starts_with("#fields") || l.starts_with("#types") {
+                            true => format!("{}\n", swap(l, 1)),
+                            false => format!("{l}\n"),
+                        },
+                    )
                     .collect();
                 let half = text.len() / 2;
                 let cut = text[half..].find('\n').unwrap() + half + 1;
-                log = format!("{}{header}{}", &text[..cut], &text[cut..]).into_bytes();
+                let rest: String = text[cut..]
+                    .lines()
+                    .map(|l| match l.starts_with('#') {
+                        true => format!("{l}\n"),
+                        false => format!("{}\n", swap(l, 0)),
+                    })
+                    .collect();
+                log = format!("{}{header}{rest}", &text[..cut]).into_bytes();
             }
             _ => {}
         }
@@ -128,4 +180,19 @@ fn generated_logs_of_every_format_are_identical_with_and_without_the_prefilter()
         Some(&1)
     );
     assert!(fast_stats.candidates < slow_stats.candidates / 2);
+    // Findings after the swapped Zeek header: their time only parses with the new header.
+    let late_zeek = fast
+        .iter()
+        .filter(|r| {
+            r.format == pixelwarden::format::Format::Zeek
+                && r.ts.is_some()
+                && matches!(r.source, pixelwarden::request::Origin::Line { line, .. } if line > 1000)
+        })
+        .count();
+    assert!(
+        late_zeek > 20,
+        "{late_zeek} Zeek findings after the new header"
+    );
+    let fast_json = json(&fast);
+    same_with_threads(&engine, &inputs, &fast_json, &fast_stats);
 }

@@ -62,7 +62,7 @@ pub fn sha256_hex(text: &str) -> String {
 }
 
 /// Plain values and digests that stand for "no person".
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Placeholders {
     plain: HashSet<String>,
     hashes: HashSet<String>,

@@ -169,14 +169,14 @@ pub struct Finding {
     pub confirmed: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Scope {
     Any,
     Identity,
     IdentityKind(String),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct PiiDetector {
     id: Arc<str>,
     kind: Arc<str>,
@@ -191,7 +191,7 @@ struct PiiDetector {
 }
 
 /// All detectors, compiled once.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Detectors {
     pii: Vec<PiiDetector>,
     /// Every PII detector's regex in one set: one pass over a value says which detectors can
@@ -205,7 +205,7 @@ pub struct Detectors {
     /// All vocabularies' terms in one automaton.
     vocab_index: VocabIndex,
     /// The user's customers (`--known-identifiers`), if given.
-    pub known: Option<known::KnownIdentifiers>,
+    pub known: Option<Arc<known::KnownIdentifiers>>,
     /// Sites the user marked as an Art. 9 context (`--sites`).
     pub sites: sites::SiteContexts,
 }

@@ -19,7 +19,7 @@ pub const TYPES: &[&str] = &[
     "biometric",
 ];
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct SiteContexts {
     by_host: HashMap<String, Arc<str>>,
 }

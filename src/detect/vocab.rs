@@ -14,7 +14,7 @@ enum Mode {
     Compound,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Vocab {
     pub id: Arc<str>,
     pub class: Arc<str>,
@@ -210,7 +210,7 @@ impl Vocab {
 /// vocabulary's first accepted match, the same match [`Vocab::find_normalized`] returns.
 /// (Overlapping matches come out by end position, and among those ending together longest
 /// first, so each vocabulary's matches keep the order its own automaton gives them.)
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct VocabIndex {
     all: AhoCorasick,
     /// `(vocabulary, term)` per pattern of `all`.

@@ -102,7 +102,7 @@ pub enum Parsed {
 }
 
 /// Parses lines of one stream. Holds the per-stream state of formats that need it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LineParser {
     format: Format,
     zeek: zeek::ZeekHeader,

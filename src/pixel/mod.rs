@@ -53,7 +53,7 @@ impl Beacon {
 }
 
 /// Field meanings for one vendor, compiled from its pack.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Semantics {
     /// Identity, then secret, then content field patterns, in one set: one search per field
     /// path gives all three roles.
@@ -123,7 +123,7 @@ impl Semantics {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Vendor {
     pub id: Arc<str>,
     pub name: String,
@@ -166,7 +166,7 @@ enum Source {
     Host,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Endpoint {
     id: Arc<str>,
     vendor: usize,
@@ -198,7 +198,7 @@ enum BlockSearch {
 }
 
 /// Vendor recognition compiled from the vendor packs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Recognizer {
     pub vendors: Vec<Vendor>,
     endpoints: Vec<Endpoint>,

@@ -23,10 +23,25 @@ pub fn scan_inputs(
     reveal: bool,
     prefilter: bool,
 ) -> (Vec<FindingRecord>, Stats, ScanOutcome) {
+    scan_threads(engine, inputs, reveal, prefilter, 1)
+}
+
+/// [`scan_inputs`] with `threads` inspection threads.
+pub fn scan_threads(
+    engine: &Engine,
+    inputs: &[Input],
+    reveal: bool,
+    prefilter: bool,
+    threads: usize,
+) -> (Vec<FindingRecord>, Stats, ScanOutcome) {
     let mut scanner = Scanner::new(engine, Redactor::new([7; 32], reveal));
     scanner.prefilter = prefilter;
     let mut records = Vec::new();
-    let outcome = scan(inputs, &mut scanner, &ScanOptions::default(), &mut |r| {
+    let opts = ScanOptions {
+        threads,
+        ..ScanOptions::default()
+    };
+    let outcome = scan(inputs, &mut scanner, &opts, &mut |r| {
         records.push(r.clone());
         Ok(())
     })
