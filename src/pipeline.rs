@@ -416,17 +416,30 @@ impl<'e> Scanner<'e> {
     /// `origin`.
     pub fn accept(
         &mut self,
-        hit: Inspected,
+        mut hit: Inspected,
+        origin: &Origin,
+        format: Format,
+    ) -> Vec<FindingRecord> {
+        self.accept_in_place(&mut hit, origin, format)
+    }
+
+    /// [`Scanner::accept`], leaving the hit (its records taken) to the caller, who may free it
+    /// on another thread.
+    pub fn accept_in_place(
+        &mut self,
+        hit: &mut Inspected,
         origin: &Origin,
         format: Format,
     ) -> Vec<FindingRecord> {
         let Inspected {
             beacon,
-            mut findings,
-            mut records,
+            findings,
+            records,
             ts,
             ts_text,
         } = hit;
+        let ts = *ts;
+        let mut records = std::mem::take(records);
         let vendor = &self.engine.recognizer.vendors[beacon.vendor];
         if let Some((group, key)) = &beacon.twin {
             if self.twins.is_twin(group, key, &beacon.endpoint) {
@@ -463,12 +476,12 @@ impl<'e> Scanner<'e> {
                 pixel_id: beacon.pixel_id.as_deref().unwrap_or("-"),
                 events: &beacon.events,
                 fields: &mut fields,
-                findings: &findings,
+                findings,
             });
             for a in &anomalies {
                 let cx = self
                     .engine
-                    .context(&beacon, a, ts_text.as_deref(), origin, format);
+                    .context(beacon, a, ts_text.as_deref(), origin, format);
                 records.push(self.redactor.record(a, &cx));
             }
             findings.extend(anomalies);

@@ -166,8 +166,8 @@ fn scan_one(
         None => return Err(FileError::Unrecognised),
     };
     let stream = BufReader::with_capacity(256 << 10, Cursor::new(head).chain(reader));
-    let mut emit = |records: Vec<FindingRecord>, outcome: &mut ScanOutcome| -> io::Result<()> {
-        for r in &records {
+    let mut emit = |records: &[FindingRecord], outcome: &mut ScanOutcome| -> io::Result<()> {
+        for r in records {
             outcome.summary.add(r);
             outcome.breach.add(r);
             outcome.max_severity = outcome.max_severity.max(Some(r.severity));
@@ -198,7 +198,7 @@ fn scan_one(
                 Ok(req) => {
                     scanner.stats.candidates += 1;
                     let records = scanner.request(&req, &origin, Format::Har);
-                    if let Err(e) = emit(records, outcome) {
+                    if let Err(e) = emit(&records, outcome) {
                         sink_error = Some(e);
                     }
                 }
@@ -228,6 +228,7 @@ fn scan_one(
             line_no: 0,
             format,
             threads: worker_threads(opts.threads),
+            garbage: Vec::new(),
         };
         fast.run(stream, read, progress, started)?;
         return Ok(Some(format));
@@ -258,7 +259,7 @@ fn scan_one(
             continue;
         }
         match scanner.line(&mut parser, &buf, &origin) {
-            Ok(records) => emit(records, outcome).map_err(FileError::Sink)?,
+            Ok(records) => emit(&records, outcome).map_err(FileError::Sink)?,
             Err(skip) => file.note(&origin, &skip),
         }
         if line_no % 8192 == 0 && !progress.is_hidden() {
@@ -273,7 +274,11 @@ fn scan_one(
     Ok(Some(format))
 }
 
-type Emit<'a> = dyn FnMut(Vec<FindingRecord>, &mut ScanOutcome) -> io::Result<()> + 'a;
+type Emit<'a> = dyn FnMut(&[FindingRecord], &mut ScanOutcome) -> io::Result<()> + 'a;
+
+/// What the merge is done with: freed by a worker thread when there is one, so the merging
+/// thread spends its time on the per-stream state only.
+type Garbage = Vec<(Box<Inspected>, Vec<FindingRecord>)>;
 
 /// Input is read in blocks of this size (or twice the line limit, if larger).
 const BLOCK: usize = 4 << 20;
@@ -281,7 +286,7 @@ const BLOCK: usize = 4 << 20;
 /// piece's results stay in cache until they are merged.
 const CHUNK: usize = 64 << 10;
 /// Pieces handed out and not yet merged, per worker thread.
-const IN_FLIGHT_PER_WORKER: usize = 4;
+const IN_FLIGHT_PER_WORKER: usize = 8;
 
 /// How many threads inspect lines: `requested`, or one per core when 0.
 pub fn worker_threads(requested: usize) -> usize {
@@ -311,6 +316,7 @@ struct FastLines<'a, 'e, 's> {
     line_no: u64,
     format: Format,
     threads: usize,
+    garbage: Garbage,
 }
 
 /// The pure half: one region of whole lines (the last may lack its newline at the end of the
@@ -441,6 +447,8 @@ struct Job {
     /// The parser state at the start of the piece (formats whose parsing depends on earlier
     /// header lines: Zeek).
     parser: Option<LineParser>,
+    /// Merged hits for the worker to free.
+    garbage: Garbage,
 }
 
 /// The worker threads, seen from the reader.
@@ -528,6 +536,7 @@ impl<'e> FastLines<'_, 'e, '_> {
                             Err(_) => return,
                         };
                         let Ok(mut job) = job else { return };
+                        drop(std::mem::take(&mut job.garbage));
                         if stop.load(Ordering::Relaxed) {
                             continue;
                         }
@@ -678,6 +687,7 @@ impl<'e> FastLines<'_, 'e, '_> {
                 block: block.clone(),
                 range: start..cut,
                 parser,
+                garbage: std::mem::take(&mut self.garbage),
             };
             pool.next_seq += 1;
             if let Some(jobs) = &pool.jobs {
@@ -697,21 +707,24 @@ impl<'e> FastLines<'_, 'e, '_> {
     /// Merge finished pieces in order until at most `left` are still out.
     fn drain(&mut self, pool: &mut Pool, left: usize) -> Result<(), FileError> {
         while pool.next_seq - pool.next_merge > left as u64 {
-            let r = match pool.waiting.remove(&pool.next_merge) {
-                Some(r) => r,
-                None => match pool.results.recv() {
-                    Ok((seq, r)) if seq == pool.next_merge => r,
-                    Ok((seq, r)) => {
-                        pool.waiting.insert(seq, r);
-                        continue;
-                    }
-                    Err(_) => {
-                        return Err(FileError::Stopped(
-                            Skip::new(SkipReason::ReadError, "inspection threads stopped"),
-                            Some(self.format),
-                        ))
-                    }
-                },
+            if let Some(r) = pool.waiting.remove(&pool.next_merge) {
+                pool.next_merge += 1;
+                self.merge(r)?;
+                continue;
+            }
+            let received = pool.results.recv().map_err(|_| ());
+            let r = match received {
+                Ok((seq, r)) if seq == pool.next_merge => r,
+                Ok((seq, r)) => {
+                    pool.waiting.insert(seq, r);
+                    continue;
+                }
+                Err(_) => {
+                    return Err(FileError::Stopped(
+                        Skip::new(SkipReason::ReadError, "inspection threads stopped"),
+                        Some(self.format),
+                    ))
+                }
             };
             pool.next_merge += 1;
             self.merge(r)?;
@@ -733,9 +746,12 @@ impl<'e> FastLines<'_, 'e, '_> {
                 line: base + local,
             };
             match event {
-                RegionEvent::Hit(hit) => {
-                    let records = self.scanner.accept(*hit, &origin, self.format);
-                    (self.emit)(records, self.outcome).map_err(FileError::Sink)?;
+                RegionEvent::Hit(mut hit) => {
+                    let records = self.scanner.accept_in_place(&mut hit, &origin, self.format);
+                    (self.emit)(&records, self.outcome).map_err(FileError::Sink)?;
+                    if self.threads > 1 {
+                        self.garbage.push((hit, records));
+                    }
                 }
                 RegionEvent::Skipped(skip) => self.file.note(&origin, &skip),
             }
