@@ -20,7 +20,7 @@
 use crate::detect::{Class, Finding, RawValue, Severity};
 use chrono::{DateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -164,6 +164,11 @@ pub fn family(path: &str) -> String {
 /// [`family`] into a buffer (cleared first).
 fn family_into(path: &str, out: &mut String) {
     out.clear();
+    family_push(path, out);
+}
+
+/// [`family`] appended to a buffer.
+fn family_push(path: &str, out: &mut String) {
     let b = path.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -493,7 +498,7 @@ fn time_text(secs: i64) -> String {
 /// when it was last seen, how often, and roughly how many people.
 #[derive(Debug, Default)]
 pub struct BreachWindows {
-    windows: BTreeMap<(String, String, String, String, String), Window>,
+    windows: crate::summary::Grouped<(String, String, String, String, String), Window>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -511,20 +516,30 @@ impl BreachWindows {
         if !matches!(r.class, Class::Pii | Class::HashedPii | Class::Sensitive) {
             return;
         }
-        let key = (
-            r.site.clone().unwrap_or_else(|| "unknown".into()),
-            r.vendor.to_string(),
-            r.pixel_id.clone().unwrap_or_else(|| "-".into()),
-            family(&r.field),
-            format!("{}/{}", r.class, r.kind),
+        let site = r.site.as_deref().unwrap_or("unknown");
+        let pixel = r.pixel_id.as_deref().unwrap_or("-");
+        let w = self.windows.entry(
+            |j| {
+                let _ = write!(j, "{site}\u{1f}{}\u{1f}{pixel}\u{1f}", r.vendor);
+                family_push(&r.field, j);
+                let _ = write!(j, "\u{1f}{}/{}", r.class, r.kind);
+            },
+            || {
+                (
+                    site.to_string(),
+                    r.vendor.to_string(),
+                    pixel.to_string(),
+                    family(&r.field),
+                    format!("{}/{}", r.class, r.kind),
+                )
+            },
         );
-        let w = self.windows.entry(key).or_default();
-        let ts = r.ts.clone().unwrap_or_default();
-        if w.first_seen.is_empty() || ts < w.first_seen {
-            w.first_seen = ts.clone();
+        let ts = r.ts.as_deref().unwrap_or_default();
+        if w.first_seen.is_empty() || ts < w.first_seen.as_str() {
+            w.first_seen = ts.to_string();
         }
-        if ts > w.last_seen {
-            w.last_seen = ts;
+        if ts > w.last_seen.as_str() {
+            w.last_seen = ts.to_string();
         }
         w.count += 1;
         if w.people.len() < crate::summary::MAX_DISTINCT {
@@ -542,7 +557,8 @@ impl BreachWindows {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::Value::Array(
             self.windows
-                .iter()
+                .sorted()
+                .into_iter()
                 .map(|((site, vendor, pixel, family, ty), w)| {
                     serde_json::json!({"site": site, "vendor": vendor, "pixel_id": pixel, "field_family": family, "type": ty,
                         "first_seen": w.first_seen, "last_seen": w.last_seen, "count": w.count, "distinct_people": w.distinct_people})
@@ -554,7 +570,7 @@ impl BreachWindows {
     /// One line per window, for people.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for ((site, vendor, pixel, family, ty), w) in &self.windows {
+        for ((site, vendor, pixel, family, ty), w) in self.windows.sorted() {
             out.push_str(&format!(
                 "{site} {vendor} pixel {pixel} {family} ({ty}): from {} to {}, {} hits, about {} distinct people\n",
                 w.first_seen, w.last_seen, w.count, w.distinct_people

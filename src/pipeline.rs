@@ -9,7 +9,7 @@ use crate::detect::{Class, Detectors, Finding};
 use crate::error::{Error, Skip, SkipReason};
 use crate::format::{Format, LineParser, Parsed};
 use crate::limits::Limits;
-use crate::pixel::{Beacon, Recognizer};
+use crate::pixel::{Beacon, Recognizer, RoleMemo};
 use crate::redact::{Context, FindingRecord, Redactor};
 use crate::request::{Origin, Request};
 use crate::rules::PackSpec;
@@ -43,7 +43,16 @@ impl Engine {
 
     /// Recognise, decode and detect: the pure core for one request.
     pub fn inspect(&self, req: &Request) -> Option<(Beacon, Vec<Finding>)> {
-        let beacon = self.recognizer.beacon(req, &self.limits)?;
+        self.inspect_memo(req, &mut RoleMemo::default())
+    }
+
+    /// [`Engine::inspect`] with a thread's memo of field roles.
+    pub fn inspect_memo(
+        &self,
+        req: &Request,
+        memo: &mut RoleMemo,
+    ) -> Option<(Beacon, Vec<Finding>)> {
+        let beacon = self.recognizer.beacon_memo(req, &self.limits, memo)?;
         let sem = &self.recognizer.vendors[beacon.vendor].semantics;
         let findings = self.detectors.detect(&beacon, sem);
         Some((beacon, findings))
@@ -58,8 +67,9 @@ impl Engine {
         origin: &Origin,
         format: Format,
         redactor: &Redactor,
+        memo: &mut RoleMemo,
     ) -> Option<Inspected> {
-        let (mut beacon, findings) = self.inspect(req)?;
+        let (mut beacon, findings) = self.inspect_memo(req, memo)?;
         let ts = req.ts.map(crate::redact::ts_text);
         let records = findings
             .iter()
@@ -124,9 +134,11 @@ pub enum LineOutcome {
 
 /// The pure part of [`Scanner::line`]: prefilter, parse, inspect and redact one line, counting
 /// into `stats` (records, candidates, ignored, skipped, requests). Any thread may run it.
+#[allow(clippy::too_many_arguments)]
 pub fn inspect_line(
     engine: &Engine,
     redactor: &Redactor,
+    memo: &mut RoleMemo,
     stats: &mut Stats,
     prefilter: bool,
     parser: &mut LineParser,
@@ -152,7 +164,7 @@ pub fn inspect_line(
     match parser.parse(&text) {
         Ok(Parsed::Request(req)) => {
             stats.requests += 1;
-            match engine.inspect_redacted(&req, origin, format, redactor) {
+            match engine.inspect_redacted(&req, origin, format, redactor, memo) {
                 Some(hit) => LineOutcome::Hit(Box::new(hit)),
                 None => LineOutcome::Nothing,
             }
@@ -356,6 +368,7 @@ pub struct Scanner<'e> {
     pub drift: Option<crate::drift::Drift>,
     twins: TwinCache,
     constants: CrossSite,
+    memo: RoleMemo,
 }
 
 impl<'e> Scanner<'e> {
@@ -368,6 +381,7 @@ impl<'e> Scanner<'e> {
             drift: None,
             twins: TwinCache::default(),
             constants: CrossSite::default(),
+            memo: RoleMemo::default(),
         }
     }
 
@@ -382,6 +396,7 @@ impl<'e> Scanner<'e> {
         match inspect_line(
             self.engine,
             &self.redactor,
+            &mut self.memo,
             &mut self.stats,
             self.prefilter,
             parser,
@@ -404,7 +419,7 @@ impl<'e> Scanner<'e> {
         self.stats.requests += 1;
         match self
             .engine
-            .inspect_redacted(req, origin, format, &self.redactor)
+            .inspect_redacted(req, origin, format, &self.redactor, &mut self.memo)
         {
             Some(hit) => self.accept(hit, origin, format),
             None => Vec::new(),
@@ -486,23 +501,22 @@ impl<'e> Scanner<'e> {
             }
             findings.extend(anomalies);
         }
-        findings
-            .iter()
-            .zip(records)
-            .filter(|(f, _)| {
-                let constant = f.class == Class::HashedPii
-                    && self
-                        .constants
-                        .is_constant(f.norm.expose(), beacon.site.as_deref());
-                self.stats.cross_site_constants += constant as u64;
-                !constant
-            })
-            .map(|(f, r)| {
+        // Filtered in place: the records keep the allocation they were built in.
+        let mut next = findings.iter();
+        records.retain(|_| {
+            let Some(f) = next.next() else { return false };
+            let constant = f.class == Class::HashedPii
+                && self
+                    .constants
+                    .is_constant(f.norm.expose(), beacon.site.as_deref());
+            self.stats.cross_site_constants += constant as u64;
+            if !constant {
                 self.stats.confirmed += f.confirmed as u64;
                 *self.stats.findings_by_class.entry(f.class).or_default() += 1;
-                r
-            })
-            .collect()
+            }
+            !constant
+        });
+        records
     }
 
     /// Suppress hashed values once seen on `sites` distinct sites (0: never).

@@ -328,6 +328,7 @@ struct RegionWork<'e> {
     label: Arc<str>,
     /// The region, lowercased, for the keyword search.
     lowered: Vec<u8>,
+    memo: crate::pixel::RoleMemo,
 }
 
 /// What a region became. Line numbers are local to the region, starting at 1.
@@ -407,6 +408,7 @@ impl RegionWork<'_> {
         let outcome = inspect_line(
             self.engine,
             &self.redactor,
+            &mut self.memo,
             &mut r.stats,
             true,
             parser,
@@ -503,6 +505,7 @@ impl<'e> FastLines<'_, 'e, '_> {
             max,
             label: label.clone(),
             lowered: Vec::new(),
+            memo: Default::default(),
         };
         if self.threads <= 1 {
             let mut inline = work(shared);

@@ -4,7 +4,7 @@
 use crate::detect::Class;
 use crate::redact::FindingRecord;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// Distinct fingerprints kept per group; past this the count is reported as a lower bound.
@@ -28,17 +28,67 @@ pub struct Group {
 
 #[derive(Debug, Default)]
 pub struct Summary {
-    groups: BTreeMap<(String, String, Class), Group>,
+    groups: Grouped<(String, String, Class), Group>,
+}
+
+/// Groups under a key of several strings, found without allocating: the key's parts joined
+/// (by U+001F) in a reused buffer index the entries, and the key itself is only built for a
+/// new group. [`Grouped::sorted`] gives them in key order.
+#[derive(Debug)]
+pub struct Grouped<K, V> {
+    index: HashMap<Box<str>, usize>,
+    entries: Vec<(K, V)>,
+    joined: String,
+}
+
+impl<K, V> Default for Grouped<K, V> {
+    fn default() -> Self {
+        Grouped {
+            index: HashMap::new(),
+            entries: Vec::new(),
+            joined: String::new(),
+        }
+    }
+}
+
+impl<K: Ord, V: Default> Grouped<K, V> {
+    /// The group whose joined key `join` writes; `key` builds its key when it is new.
+    pub fn entry(&mut self, join: impl FnOnce(&mut String), key: impl FnOnce() -> K) -> &mut V {
+        self.joined.clear();
+        join(&mut self.joined);
+        let i = match self.index.get(self.joined.as_str()) {
+            Some(&i) => i,
+            None => {
+                self.entries.push((key(), V::default()));
+                self.index
+                    .insert(self.joined.as_str().into(), self.entries.len() - 1);
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[i].1
+    }
+
+    /// Every group, in key order.
+    pub fn sorted(&self) -> Vec<(&K, &V)> {
+        let mut all: Vec<(&K, &V)> = self.entries.iter().map(|(k, v)| (k, v)).collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }
 
 impl Summary {
     pub fn add(&mut self, r: &FindingRecord) {
-        let key = (
-            r.site.clone().unwrap_or_else(|| "unknown".into()),
-            r.vendor.to_string(),
-            r.class,
+        let site = r.site.as_deref().unwrap_or("unknown");
+        let g = self.groups.entry(
+            |j| {
+                let _ = write!(j, "{site}\u{1f}{}\u{1f}{}", r.vendor, r.class);
+            },
+            || (site.to_string(), r.vendor.to_string(), r.class),
         );
-        let g = self.groups.entry(key).or_default();
         g.count += 1;
         if let Some(ts) = &r.ts {
             if g.first_seen.as_ref().is_none_or(|f| ts < f) {
@@ -69,7 +119,8 @@ impl Summary {
     pub fn to_json(&self) -> serde_json::Value {
         let rows: Vec<serde_json::Value> = self
             .groups
-            .iter()
+            .sorted()
+            .into_iter()
             .map(|((site, vendor, class), g)| {
                 serde_json::json!({"site": site, "vendor": vendor, "class": class, "count": g.count,
                   "first_seen": g.first_seen, "last_seen": g.last_seen, "distinct_fingerprints": g.distinct,
@@ -81,7 +132,7 @@ impl Summary {
 
     /// A plain-text table for people.
     pub fn render(&self) -> String {
-        let mut rows: Vec<_> = self.groups.iter().collect();
+        let mut rows: Vec<_> = self.groups.sorted();
         rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
         let mut out = String::new();
         let header = [

@@ -75,6 +75,35 @@ pub struct Role {
     pub content: bool,
 }
 
+/// Roles already worked out, per vendor and field path: field names repeat from hit to hit, so
+/// most fields cost a hash lookup instead of a regex-set search. Bounded per vendor; owned by
+/// one thread (a scanner or a scan worker).
+#[derive(Debug, Default)]
+pub struct RoleMemo {
+    by_vendor: Vec<std::collections::HashMap<Box<str>, Role>>,
+}
+
+/// Paths remembered per vendor before the memo starts over.
+const ROLE_MEMO_PATHS: usize = 4096;
+
+impl RoleMemo {
+    pub fn role(&mut self, sem: &Semantics, vendor: usize, path: &str) -> Role {
+        if self.by_vendor.len() <= vendor {
+            self.by_vendor.resize_with(vendor + 1, Default::default);
+        }
+        let memo = &mut self.by_vendor[vendor];
+        if let Some(&role) = memo.get(path) {
+            return role;
+        }
+        let role = sem.role(path);
+        if memo.len() >= ROLE_MEMO_PATHS {
+            memo.clear();
+        }
+        memo.insert(path.into(), role);
+        role
+    }
+}
+
 impl Semantics {
     pub fn role(&self, path: &str) -> Role {
         let mut role = Role::default();
@@ -371,6 +400,16 @@ impl Recognizer {
 
     /// Recognise and decode.
     pub fn beacon(&self, req: &Request, limits: &Limits) -> Option<Beacon> {
+        self.beacon_memo(req, limits, &mut RoleMemo::default())
+    }
+
+    /// [`Recognizer::beacon`] with field roles looked up in a memo first.
+    pub fn beacon_memo(
+        &self,
+        req: &Request,
+        limits: &Limits,
+        memo: &mut RoleMemo,
+    ) -> Option<Beacon> {
         let ep = self.endpoint(req)?;
         let mut decoder = Decoder::new(limits, &ep.splits, ep.events_array.as_deref());
         if let Some(sep) = &ep.path_params {
@@ -390,7 +429,7 @@ impl Recognizer {
         let mut fields = decoder.fields;
         let sem = &self.vendors[ep.vendor].semantics;
         for f in &mut fields {
-            f.role = sem.role(&f.path);
+            f.role = memo.role(sem, ep.vendor, &f.path);
         }
         let path_caps = ep.paths.iter().find_map(|p| p.captures(req.path()));
         let resolve = |sources: &[Source]| -> Option<String> {
