@@ -187,9 +187,34 @@ impl HostPattern {
     }
 }
 
+/// A field-path glob: compared as a string when it has no wildcard.
+#[derive(Debug, Clone)]
+enum FieldName {
+    Exact(String),
+    Glob(Regex),
+}
+
+impl FieldName {
+    fn new(glob: &str) -> Result<FieldName, String> {
+        if glob.contains('*') {
+            Regex::new(&glob_to_regex(glob))
+                .map(FieldName::Glob)
+                .map_err(|e| e.to_string())
+        } else {
+            Ok(FieldName::Exact(glob.to_string()))
+        }
+    }
+    fn is_match(&self, path: &str) -> bool {
+        match self {
+            FieldName::Exact(name) => path == name,
+            FieldName::Glob(re) => re.is_match(path),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Source {
-    Field(Regex),
+    Field(FieldName),
     PathGroup(String),
     Referer,
     Host,
@@ -543,9 +568,7 @@ fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String>
     let sources = |list: &[String], what: &str| -> Result<Vec<Source>, String> {
         list.iter()
             .map(|s| match s.split_once(':') {
-                Some(("field", glob)) => Regex::new(&glob_to_regex(glob))
-                    .map(Source::Field)
-                    .map_err(|e| e.to_string()),
+                Some(("field", glob)) => FieldName::new(glob).map(Source::Field),
                 Some(("path", group)) => {
                     if paths
                         .iter()
