@@ -335,8 +335,13 @@ impl Drift {
         }
         let baseline_since = || time_text(site_first);
         for (path, identity) in o.fields {
-            family_into(path, scratch);
-            let fam = scratch.as_str();
+            // Only digits generalise: a path without any is its own family.
+            let fam = if path.bytes().any(|b| b.is_ascii_digit()) {
+                family_into(path, scratch);
+                scratch.as_str()
+            } else {
+                path
+            };
             let id = names.id(fam);
             if px.families.binary_search(&id).is_ok() {
                 continue;
