@@ -55,7 +55,7 @@ fn main() {
         detector: Arc::from("meta-advanced-matching"),
         field: "udff[em]".into(),
         event: 0,
-        chain: Vec::new(),
+        chain: Default::default(),
         severity: Severity::High,
         value: RawValue::new("x"),
         norm: RawValue::new("x"),
