@@ -280,8 +280,9 @@ type Emit<'a> = dyn FnMut(&[FindingRecord], &mut ScanOutcome) -> io::Result<()> 
 /// thread spends its time on the per-stream state only.
 type Garbage = Vec<(Box<Inspected>, Vec<FindingRecord>)>;
 
-/// Input is read in blocks of this size (or twice the line limit, if larger).
-const BLOCK: usize = 4 << 20;
+/// Input is read in blocks of this size or twice the line limit, whichever is larger (2 MiB
+/// with the default limit): a block always holds a whole line of the longest allowed length.
+const BLOCK: usize = 1 << 20;
 /// A block is inspected in pieces of about this size, cut at newlines: small enough that a
 /// piece's results stay in cache until they are merged.
 const CHUNK: usize = 64 << 10;

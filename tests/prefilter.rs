@@ -105,7 +105,7 @@ fn generated_logs_of_every_format_are_identical_with_and_without_the_prefilter()
     let dir = tempfile::tempdir().unwrap();
     let mut inputs = Vec::new();
     for (i, format) in LogFormat::ALL.into_iter().enumerate() {
-        // Squid is bigger than one 4 MiB block.
+        // Squid spans several blocks (2 MiB, twice the line limit) and many 64 KiB pieces.
         let bytes = if format == LogFormat::Squid {
             4_700_000
         } else {
