@@ -33,9 +33,18 @@ impl Engine {
     }
 
     pub fn from_packs(packs: Vec<PackSpec>, limits: Limits) -> Result<Engine, Error> {
+        // The two halves compile independently: on two threads, start-up takes the longer one.
+        let (recognizer, detectors) = std::thread::scope(|s| {
+            let detectors = s.spawn(|| Detectors::compile(&packs));
+            let recognizer = Recognizer::compile(&packs);
+            let detectors = detectors
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (recognizer, detectors)
+        });
         Ok(Engine {
-            recognizer: Recognizer::compile(&packs)?,
-            detectors: Detectors::compile(&packs)?,
+            recognizer: recognizer?,
+            detectors: detectors?,
             limits,
             packs,
         })

@@ -352,8 +352,8 @@ impl RegionWork<'_> {
         let mut r = RegionResult::default();
         let prefilter = &self.engine.recognizer;
         self.lowered.clear();
-        self.lowered.extend_from_slice(region);
-        self.lowered.make_ascii_lowercase();
+        self.lowered
+            .extend(region.iter().map(u8::to_ascii_lowercase));
         let mut skipped = 0u64;
         let mut pos = 0;
         while pos < region.len() {
