@@ -280,6 +280,10 @@ type Emit<'a> = dyn FnMut(&[FindingRecord], &mut ScanOutcome) -> io::Result<()> 
 /// thread spends its time on the per-stream state only.
 type Garbage = Vec<(Box<Inspected>, Vec<FindingRecord>)>;
 
+/// Takes a block and where its last whole line ends; `0` means "no new lines: finish every
+/// piece handed out".
+type RegionFn<'a, S> = dyn FnMut(&mut S, &Arc<Vec<u8>>, usize) -> Result<(), FileError> + 'a;
+
 /// Input is read in blocks of this size or twice the line limit, whichever is larger (2 MiB
 /// with the default limit): a block always holds a whole line of the longest allowed length.
 const BLOCK: usize = 1 << 20;
@@ -588,7 +592,7 @@ impl<'e> FastLines<'_, 'e, '_> {
         read: &Arc<AtomicU64>,
         progress: &ProgressBar,
         started: Instant,
-        region: &mut dyn FnMut(&mut Self, &Arc<Vec<u8>>, usize) -> Result<(), FileError>,
+        region: &mut RegionFn<'_, Self>,
     ) -> Result<(), FileError> {
         let size = BLOCK.max(self.max.saturating_mul(2).saturating_add(2));
         let mut blocks = Blocks::default();
@@ -610,6 +614,7 @@ impl<'e> FastLines<'_, 'e, '_> {
                                 region(self, &Arc::new(buf), i + 1)?;
                             }
                         }
+                        // Finish every piece before reporting where the file stopped.
                         region(self, &Arc::new(Vec::new()), 0)?;
                         return Err(io_stop(
                             e,
@@ -642,8 +647,9 @@ impl<'e> FastLines<'_, 'e, '_> {
                         ..RegionResult::default()
                     };
                     r.too_long(self.format, self.max);
+                    // Everything before it is merged first, so it gets its place in line order.
                     region(self, &Arc::new(Vec::new()), 0)?;
-                    self.merge_too_long(r)?;
+                    self.merge(r)?;
                     filled = 0;
                     discarding = true;
                     continue;
@@ -734,10 +740,6 @@ impl<'e> FastLines<'_, 'e, '_> {
             self.merge(r)?;
         }
         Ok(())
-    }
-
-    fn merge_too_long(&mut self, r: RegionResult) -> Result<(), FileError> {
-        self.merge(r)
     }
 
     /// The sequential half: place a region's results after everything merged before it.

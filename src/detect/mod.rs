@@ -479,7 +479,7 @@ impl Detectors {
                 (Scope::IdentityKind(k), Some(kind)) => k.as_str() == &**kind,
                 _ => false,
             };
-            in_scope && !d.fields.as_ref().is_some_and(|set| !set.is_match(&f.path))
+            in_scope && d.fields.as_ref().is_none_or(|set| set.is_match(&f.path))
         };
         let mut first = None;
         let mut several = false;
