@@ -14,7 +14,7 @@ use crate::summary::Summary;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io::{self, BufReader, Cursor, Read};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Instant;
 
@@ -459,8 +459,15 @@ struct Job {
 }
 
 /// The worker threads, seen from the reader.
-struct Pool {
+struct Pool<'e> {
     jobs: Option<mpsc::Sender<Job>>,
+    /// The workers' queue and how many pieces wait in it: while the merging thread has nothing
+    /// to merge, it inspects a waiting piece itself (when more than one waits, so the workers
+    /// never run dry).
+    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
+    queued: Arc<AtomicUsize>,
+    helper: RegionWork<'e>,
+    helper_parser: LineParser,
     results: mpsc::Receiver<(u64, RegionResult)>,
     /// Results that arrived ahead of their turn.
     waiting: BTreeMap<u64, RegionResult>,
@@ -469,6 +476,22 @@ struct Pool {
     limit: usize,
     /// Tracks Zeek header lines across pieces, so each piece starts with the right state.
     tracker: Option<LineParser>,
+}
+
+impl Pool<'_> {
+    /// Inspect one waiting piece on this thread, if more than one waits.
+    fn help(&mut self) -> Option<(u64, RegionResult)> {
+        if self.queued.load(Ordering::Relaxed) < 2 {
+            return None;
+        }
+        // `try_lock`: a worker waiting in `recv` holds the lock while the queue is empty.
+        let mut job = self.queue.try_lock().ok()?.try_recv().ok()?;
+        self.queued.fetch_sub(1, Ordering::Relaxed);
+        drop(std::mem::take(&mut job.garbage));
+        let parser = job.parser.as_mut().unwrap_or(&mut self.helper_parser);
+        let r = self.helper.run(parser, &job.block[job.range.clone()]);
+        Some((job.seq, r))
+    }
 }
 
 /// Blocks handed to workers come back here to be refilled once every piece is done.
@@ -529,9 +552,12 @@ impl<'e> FastLines<'_, 'e, '_> {
         let format = self.format;
         // A copy of the engine per worker: compiled regexes keep a scratch cache per copy, and
         // one copy shared by threads makes them queue for it.
+        // The merging thread inspects pieces too, so it counts as one of the threads.
         let engines: Vec<Engine> = (0..self.threads).map(|_| shared.clone()).collect();
+        let queued = Arc::new(AtomicUsize::new(0));
         std::thread::scope(|scope| {
-            for engine in &engines {
+            for engine in &engines[1..] {
+                let queued = queued.clone();
                 let jobs = job_rx.clone();
                 let results = result_tx.clone();
                 let stop = stop.clone();
@@ -544,6 +570,7 @@ impl<'e> FastLines<'_, 'e, '_> {
                             Err(_) => return,
                         };
                         let Ok(mut job) = job else { return };
+                        queued.fetch_sub(1, Ordering::Relaxed);
                         drop(std::mem::take(&mut job.garbage));
                         if stop.load(Ordering::Relaxed) {
                             continue;
@@ -559,6 +586,10 @@ impl<'e> FastLines<'_, 'e, '_> {
             drop(result_tx);
             let mut pool = Pool {
                 jobs: Some(job_tx),
+                queue: job_rx.clone(),
+                queued: queued.clone(),
+                helper: work(&engines[0]),
+                helper_parser: LineParser::new(format),
                 results: result_rx,
                 waiting: BTreeMap::new(),
                 next_seq: 0,
@@ -678,7 +709,7 @@ impl<'e> FastLines<'_, 'e, '_> {
     /// pieces in order whenever too many are out. `end == 0` only waits for every piece.
     fn hand_out(
         &mut self,
-        pool: &mut Pool,
+        pool: &mut Pool<'_>,
         block: &Arc<Vec<u8>>,
         end: usize,
     ) -> Result<(), FileError> {
@@ -701,6 +732,7 @@ impl<'e> FastLines<'_, 'e, '_> {
             };
             pool.next_seq += 1;
             if let Some(jobs) = &pool.jobs {
+                pool.queued.fetch_add(1, Ordering::Relaxed);
                 if jobs.send(job).is_err() {
                     // Every worker is gone (a panic): nothing more can be inspected.
                     return Err(FileError::Stopped(
@@ -715,14 +747,21 @@ impl<'e> FastLines<'_, 'e, '_> {
     }
 
     /// Merge finished pieces in order until at most `left` are still out.
-    fn drain(&mut self, pool: &mut Pool, left: usize) -> Result<(), FileError> {
+    fn drain(&mut self, pool: &mut Pool<'_>, left: usize) -> Result<(), FileError> {
         while pool.next_seq - pool.next_merge > left as u64 {
             if let Some(r) = pool.waiting.remove(&pool.next_merge) {
                 pool.next_merge += 1;
                 self.merge(r)?;
                 continue;
             }
-            let received = pool.results.recv().map_err(|_| ());
+            let received = match pool.results.try_recv() {
+                Ok(x) => Ok(x),
+                Err(mpsc::TryRecvError::Disconnected) => Err(()),
+                Err(mpsc::TryRecvError::Empty) => match pool.help() {
+                    Some(x) => Ok(x),
+                    None => pool.results.recv().map_err(|_| ()),
+                },
+            };
             let r = match received {
                 Ok((seq, r)) if seq == pool.next_merge => r,
                 Ok((seq, r)) => {
