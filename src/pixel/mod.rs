@@ -17,7 +17,7 @@ use crate::rules::{glob_to_regex, EndpointSpec, PackSpec};
 use aho_corasick::AhoCorasick;
 use consent::Consent;
 use decode::{BodyMode, DecodeNotes, Decoder, Field, SplitStyle};
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use std::sync::Arc;
 
 /// A recognised pixel hit with its decoded payload.
@@ -57,7 +57,7 @@ impl Beacon {
 pub struct Semantics {
     /// Identity, then secret, then content field patterns, in one set: one search per field
     /// path gives all three roles.
-    patterns: RegexSet,
+    patterns: regex::bytes::RegexSet,
     identities: usize,
     secrets: usize,
     /// `(kind, detector id)` per identity pattern.
@@ -110,7 +110,7 @@ impl Semantics {
         if self.patterns.is_empty() {
             return role;
         }
-        for i in self.patterns.matches(path).iter() {
+        for i in self.patterns.matches(path.as_bytes()).iter() {
             if i < self.identities {
                 role.identity.get_or_insert(i as u32);
             } else if i < self.identities + self.secrets {
@@ -143,7 +143,7 @@ impl Semantics {
     }
     pub fn empty() -> Semantics {
         Semantics {
-            patterns: RegexSet::empty(),
+            patterns: regex::bytes::RegexSet::empty(),
             identities: 0,
             secrets: 0,
             identity_meta: Vec::new(),
@@ -320,8 +320,9 @@ impl Recognizer {
                 .flat_map(|c| c.fields.iter().map(|f| glob_to_regex(f)))
                 .collect();
             let patterns =
-                regex::RegexSetBuilder::new(identity.iter().chain(&secrets).chain(&content))
+                regex::bytes::RegexSetBuilder::new(identity.iter().chain(&secrets).chain(&content))
                     .case_insensitive(true)
+                    .unicode(false)
                     .build()
                     .map_err(|e| {
                         ctx(
@@ -666,6 +667,23 @@ mod tests {
         };
         assert!(r.set_url(url));
         r
+    }
+
+    #[test]
+    fn field_roles_ignore_ascii_case_only_and_the_memo_agrees() {
+        let rec = recognizer();
+        let meta = rec.vendors.iter().position(|v| &*v.id == "meta").unwrap();
+        let sem = &rec.vendors[meta].semantics;
+        let email = sem.role("udff[em]");
+        assert!(email.identity.is_some());
+        assert_eq!(sem.role("UDFF[EM]"), email);
+        // A non-ASCII look-alike is another parameter to the vendor.
+        assert_eq!(sem.role("udff[\u{e9}m]").identity, None);
+        assert!(sem.role("cd[content_name]").content);
+        let mut memo = RoleMemo::default();
+        for path in ["udff[em]", "cd[content_name]", "ev", "udff[em]"] {
+            assert_eq!(memo.role(sem, meta, path), sem.role(path), "{path}");
+        }
     }
 
     #[test]
