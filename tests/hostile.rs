@@ -35,6 +35,21 @@ fn run(
 ) {
     let inputs: Vec<Input> = paths.iter().map(|p| Input::File(p.clone())).collect();
     let (records, stats, outcome) = common::scan_inputs(engine, &inputs, false, true);
+    // Inspection threads change nothing, bad input included: same records, counters and
+    // file errors (with the same line in their detail).
+    let (threaded, threaded_stats, threaded_outcome) =
+        common::scan_threads(engine, &inputs, false, true, 3);
+    let json = |r: &[pixelwarden::redact::FindingRecord]| {
+        r.iter()
+            .map(|r| serde_json::to_string(r).unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(json(&threaded), json(&records));
+    assert_eq!(format!("{threaded_stats:?}"), format!("{stats:?}"));
+    assert_eq!(
+        format!("{:?}", threaded_outcome.file_errors),
+        format!("{:?}", outcome.file_errors)
+    );
     (records.len(), stats, outcome)
 }
 
