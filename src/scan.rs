@@ -352,6 +352,14 @@ enum RegionEvent {
 }
 
 impl RegionWork<'_> {
+    /// A worker's job: free the garbage it carries, inspect its piece (with the parser state it
+    /// carries, or the thread's own).
+    fn piece(&mut self, mut job: Job, own: &mut LineParser) -> (u64, RegionResult) {
+        drop(std::mem::take(&mut job.garbage));
+        let parser = job.parser.as_mut().unwrap_or(own);
+        (job.seq, self.run(parser, &job.block[job.range.clone()]))
+    }
+
     fn run(&mut self, parser: &mut LineParser, region: &[u8]) -> RegionResult {
         let mut r = RegionResult::default();
         let prefilter = &self.engine.recognizer;
@@ -485,12 +493,9 @@ impl Pool<'_> {
             return None;
         }
         // `try_lock`: a worker waiting in `recv` holds the lock while the queue is empty.
-        let mut job = self.queue.try_lock().ok()?.try_recv().ok()?;
+        let job = self.queue.try_lock().ok()?.try_recv().ok()?;
         self.queued.fetch_sub(1, Ordering::Relaxed);
-        drop(std::mem::take(&mut job.garbage));
-        let parser = job.parser.as_mut().unwrap_or(&mut self.helper_parser);
-        let r = self.helper.run(parser, &job.block[job.range.clone()]);
-        Some((job.seq, r))
+        Some(self.helper.piece(job, &mut self.helper_parser))
     }
 }
 
@@ -569,15 +574,12 @@ impl<'e> FastLines<'_, 'e, '_> {
                             Ok(rx) => rx.recv(),
                             Err(_) => return,
                         };
-                        let Ok(mut job) = job else { return };
+                        let Ok(job) = job else { return };
                         queued.fetch_sub(1, Ordering::Relaxed);
-                        drop(std::mem::take(&mut job.garbage));
                         if stop.load(Ordering::Relaxed) {
                             continue;
                         }
-                        let parser = job.parser.as_mut().unwrap_or(&mut own);
-                        let r = w.run(parser, &job.block[job.range.clone()]);
-                        if results.send((job.seq, r)).is_err() {
+                        if results.send(w.piece(job, &mut own)).is_err() {
                             return;
                         }
                     }
@@ -698,7 +700,7 @@ impl<'e> FastLines<'_, 'e, '_> {
                 progress.set_position(read.load(Ordering::Relaxed));
                 progress.set_message(format!(
                     "{:.0} records/s",
-                    (self.scanner.stats.records + self.line_no) as f64 / secs / 2.0
+                    self.scanner.stats.records as f64 / secs
                 ));
             }
         }
