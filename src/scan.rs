@@ -383,21 +383,21 @@ impl RegionWork<'_> {
                 let line = &span[start..nl];
                 start = nl + 1;
                 if line.len() > self.max || line.first() == Some(&b'#') {
-                    self.one(parser, line, &mut r);
+                    self.one(parser, line, &mut r, false);
                 } else {
                     r.lines += 1;
                     skipped += 1;
                 }
             }
             if start < span.len() {
-                self.one(parser, &span[start..], &mut r);
+                self.one(parser, &span[start..], &mut r, false);
             }
             if hit.is_none() {
                 break;
             }
             let line_end = memchr::memchr(b'\n', &region[line_start..])
                 .map_or(region.len(), |i| line_start + i);
-            self.one(parser, &region[line_start..line_end], &mut r);
+            self.one(parser, &region[line_start..line_end], &mut r, true);
             pos = line_end + 1;
         }
         r.stats.records += skipped;
@@ -406,8 +406,9 @@ impl RegionWork<'_> {
         r
     }
 
-    /// One line through the full path.
-    fn one(&mut self, parser: &mut LineParser, line: &[u8], r: &mut RegionResult) {
+    /// One line through the full path. `keyword`: the block search found an endpoint keyword in
+    /// it, so the per-line prefilter would only repeat that search.
+    fn one(&mut self, parser: &mut LineParser, line: &[u8], r: &mut RegionResult, keyword: bool) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         r.lines += 1;
         if line.len() > self.max {
@@ -423,7 +424,7 @@ impl RegionWork<'_> {
             &self.redactor,
             &mut self.memo,
             &mut r.stats,
-            true,
+            !keyword,
             parser,
             line,
             &origin,
