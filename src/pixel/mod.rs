@@ -130,13 +130,6 @@ impl Semantics {
         let (k, d) = &self.identity_meta[role.identity? as usize];
         Some((k, d))
     }
-    /// Whether the field says what a person looked at or bought.
-    pub fn is_content(&self, path: &str) -> bool {
-        self.role(path).content
-    }
-    pub fn secret(&self, path: &str) -> Option<(&Arc<str>, &Arc<str>)> {
-        self.secret_of(self.role(path))
-    }
     pub fn secret_of(&self, role: Role) -> Option<(&Arc<str>, &Arc<str>)> {
         let (k, d) = &self.secret_meta[role.secret? as usize];
         Some((k, d))
