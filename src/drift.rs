@@ -18,9 +18,10 @@
 //! callers so a restart neither re-learns nor re-alerts.
 
 use crate::detect::{Class, Finding, RawValue, Severity};
+use crate::fasthash::HashMap;
 use chrono::{DateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -513,7 +514,7 @@ pub struct Window {
     pub count: u64,
     pub distinct_people: usize,
     #[serde(skip)]
-    people: std::collections::HashSet<u64>,
+    people: crate::fasthash::HashSet<u64>,
 }
 
 impl BreachWindows {

@@ -7,13 +7,14 @@
 
 use crate::detect::{Class, Detectors, Finding};
 use crate::error::{Error, Skip, SkipReason};
+use crate::fasthash::HashMap;
 use crate::format::{Format, LineParser, Parsed};
 use crate::limits::Limits;
 use crate::pixel::{Beacon, Recognizer, RoleMemo};
 use crate::redact::{Context, FindingRecord, Redactor};
 use crate::request::{Origin, Request};
 use crate::rules::PackSpec;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 

@@ -228,7 +228,6 @@ fn scan_one(
             line_no: 0,
             format,
             threads: worker_threads(opts.threads),
-            garbage: Vec::new(),
         };
         fast.run(stream, read, progress, started)?;
         return Ok(Some(format));
@@ -276,10 +275,6 @@ fn scan_one(
 
 type Emit<'a> = dyn FnMut(&[FindingRecord], &mut ScanOutcome) -> io::Result<()> + 'a;
 
-/// What the merge is done with: freed by a worker thread when there is one, so the merging
-/// thread spends its time on the per-stream state only.
-type Garbage = Vec<(Box<Inspected>, Vec<FindingRecord>)>;
-
 /// Takes a block and where its last whole line ends; `0` means "no new lines: finish every
 /// piece handed out".
 type RegionFn<'a, S> = dyn FnMut(&mut S, &Arc<Vec<u8>>, usize) -> Result<(), FileError> + 'a;
@@ -321,7 +316,6 @@ struct FastLines<'a, 'e, 's> {
     line_no: u64,
     format: Format,
     threads: usize,
-    garbage: Garbage,
 }
 
 /// The pure half: one region of whole lines (the last may lack its newline at the end of the
@@ -352,10 +346,9 @@ enum RegionEvent {
 }
 
 impl RegionWork<'_> {
-    /// A worker's job: free the garbage it carries, inspect its piece (with the parser state it
-    /// carries, or the thread's own).
+    /// A worker's job: inspect its piece (with the parser state it carries, or the thread's
+    /// own).
     fn piece(&mut self, mut job: Job, own: &mut LineParser) -> (u64, RegionResult) {
-        drop(std::mem::take(&mut job.garbage));
         let parser = job.parser.as_mut().unwrap_or(own);
         (job.seq, self.run(parser, &job.block[job.range.clone()]))
     }
@@ -463,8 +456,6 @@ struct Job {
     /// The parser state at the start of the piece (formats whose parsing depends on earlier
     /// header lines: Zeek).
     parser: Option<LineParser>,
-    /// Merged hits for the worker to free.
-    garbage: Garbage,
 }
 
 /// The worker threads, seen from the reader.
@@ -731,7 +722,6 @@ impl<'e> FastLines<'_, 'e, '_> {
                 block: block.clone(),
                 range: start..cut,
                 parser,
-                garbage: std::mem::take(&mut self.garbage),
             };
             pool.next_seq += 1;
             if let Some(jobs) = &pool.jobs {
@@ -795,11 +785,10 @@ impl<'e> FastLines<'_, 'e, '_> {
             };
             match event {
                 RegionEvent::Hit(mut hit) => {
+                    // Freed here, while it is still in this core's cache: handing it back
+                    // to a worker to free cost more (cold memory, measured in RESULTS.md).
                     let records = self.scanner.accept_in_place(&mut hit, &origin, self.format);
                     (self.emit)(&records, self.outcome).map_err(FileError::Sink)?;
-                    if self.threads > 1 {
-                        self.garbage.push((hit, records));
-                    }
                 }
                 RegionEvent::Skipped(skip) => self.file.note(&origin, &skip),
             }

@@ -2,9 +2,9 @@
 //! (event time) and how many distinct fingerprints (roughly, distinct people).
 
 use crate::detect::Class;
+use crate::fasthash::{HashMap, HashSet};
 use crate::redact::FindingRecord;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// Distinct fingerprints kept per group; past this the count is reported as a lower bound.
@@ -44,7 +44,7 @@ pub struct Grouped<K, V> {
 impl<K, V> Default for Grouped<K, V> {
     fn default() -> Self {
         Grouped {
-            index: HashMap::new(),
+            index: HashMap::default(),
             entries: Vec::new(),
             joined: String::new(),
         }

@@ -1,8 +1,8 @@
 //! Hash shapes found in identity fields, and values that are not a person (placeholders).
 
+use crate::fasthash::HashSet;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 
 /// A value shaped like a digest, normalised to lower-case hex.
 #[derive(Debug, Clone, PartialEq, Eq)]

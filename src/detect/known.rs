@@ -7,7 +7,7 @@
 
 use super::hashes::{hash_shape, sha256_hex, to_hex};
 use super::validate;
-use std::collections::HashSet;
+use crate::fasthash::HashSet;
 use std::io::BufRead;
 
 #[derive(Debug, Default)]

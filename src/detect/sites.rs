@@ -5,7 +5,7 @@
 //! and its subdomains; `TYPE` is a sensitive type (`health`, `sex_life`, `religion`,
 //! `political`, `trade_union`, `ethnic_origin`, `genetic`, `biometric`).
 
-use std::collections::HashMap;
+use crate::fasthash::HashMap;
 use std::sync::Arc;
 
 pub const TYPES: &[&str] = &[

@@ -2,9 +2,9 @@
 //! word / prefix / compound boundaries and exclusions (see `detectors/vocab/FORMAT.md`).
 
 use crate::error::Error;
+use crate::fasthash::HashSet;
 use crate::rules::PackSpec;
 use aho_corasick::{AhoCorasick, MatchKind};
-use std::collections::HashSet;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -80,7 +80,7 @@ pub struct Role {
 /// one thread (a scanner or a scan worker).
 #[derive(Debug, Default)]
 pub struct RoleMemo {
-    by_vendor: Vec<std::collections::HashMap<Box<str>, Role>>,
+    by_vendor: Vec<crate::fasthash::HashMap<Box<str>, Role>>,
 }
 
 /// Paths remembered per vendor before the memo starts over.
