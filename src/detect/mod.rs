@@ -14,6 +14,7 @@ pub mod validate;
 pub mod vocab;
 
 use crate::error::Error;
+use crate::fasthash::HashSet;
 use crate::pixel::decode::{starts_with_ignore_case, Chain, Field, Step};
 use crate::pixel::{Beacon, Semantics};
 use crate::request::Scheme;
@@ -22,7 +23,6 @@ use aho_corasick::AhoCorasick;
 use hashes::{hash_shape, sha256_hex, Placeholders};
 use regex::Regex;
 use serde::Serialize;
-use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -228,7 +228,7 @@ impl Detectors {
         let mut keyword_owner = Vec::new();
         let mut placeholders = Placeholders::default();
         let mut vocabs = Vec::new();
-        let mut ids = HashSet::new();
+        let mut ids = HashSet::default();
         for pack in packs {
             for d in &pack.detectors {
                 let ctx =
@@ -673,20 +673,26 @@ fn content_text(value: &str) -> &str {
     }
 }
 
-fn dedupe(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut seen = HashSet::new();
+fn dedupe(mut findings: Vec<Finding>) -> Vec<Finding> {
+    if findings.len() < 2 {
+        return findings;
+    }
+    let keep: Vec<bool> = {
+        let mut seen: HashSet<(Class, &str, &str)> = HashSet::default();
+        findings
+            .iter()
+            .map(|f| {
+                let text = match f.class {
+                    Class::Secret | Class::Transport | Class::Consent => f.field.as_str(),
+                    _ => f.norm.expose(),
+                };
+                seen.insert((f.class, &*f.kind, text))
+            })
+            .collect()
+    };
+    let mut keep = keep.into_iter();
+    findings.retain(|_| keep.next().unwrap_or(false));
     findings
-        .into_iter()
-        .filter(|f| {
-            let key = match f.class {
-                Class::Secret | Class::Transport | Class::Consent => {
-                    (f.class, f.kind.clone(), f.field.clone())
-                }
-                _ => (f.class, f.kind.clone(), f.norm.expose().to_string()),
-            };
-            seen.insert(key)
-        })
-        .collect()
 }
 
 #[cfg(test)]
