@@ -269,16 +269,35 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 }
 
 fn main() -> ExitCode {
+    // `PIXELWARDEN_LOG`: a level (`info`) or `target=level` directives
+    // (`warn,pixelwarden::service=debug`). A target filter rather than `EnvFilter`: the latter's
+    // dependencies make every small regex in the engine compile a full DFA at start-up.
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let spec = std::env::var("PIXELWARDEN_LOG").ok();
+    let parsed = spec
+        .as_deref()
+        .map(str::parse::<tracing_subscriber::filter::Targets>);
+    let filter = match &parsed {
+        Some(Ok(t)) => t.clone(),
+        _ => tracing_subscriber::filter::Targets::new()
+            .with_default(tracing::level_filters::LevelFilter::WARN),
+    };
     tracing_subscriber::fmt()
         .with_writer(io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PIXELWARDEN_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_max_level(tracing::level_filters::LevelFilter::TRACE)
         .with_target(false)
         .with_ansi(io::stderr().is_terminal())
         .without_time()
+        .finish()
+        .with(filter)
         .init();
+    if let Some(Err(e)) = parsed {
+        tracing::warn!(
+            event = "log_filter_invalid",
+            "PIXELWARDEN_LOG: {e}; logging warnings and errors only"
+        );
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => cmd_scan(args),
