@@ -526,9 +526,13 @@ impl BreachWindows {
         let pixel = r.pixel_id.as_deref().unwrap_or("-");
         let w = self.windows.entry(
             |j| {
-                let _ = write!(j, "{site}\u{1f}{}\u{1f}{pixel}\u{1f}", r.vendor);
+                for part in [site, "\u{1f}", &r.vendor, "\u{1f}", pixel, "\u{1f}"] {
+                    j.push_str(part);
+                }
                 family_push(&r.field, j);
-                let _ = write!(j, "\u{1f}{}/{}", r.class, r.kind);
+                for part in ["\u{1f}", r.class.as_str(), "/", &r.kind] {
+                    j.push_str(part);
+                }
             },
             || {
                 (

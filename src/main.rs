@@ -417,9 +417,14 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         ..ScanOptions::default()
     };
     let started = std::time::Instant::now();
+    // Each record is serialised into one reused buffer and written whole: serde_json's many
+    // small writes cost less into a Vec than through the BufWriter.
+    let mut line = Vec::with_capacity(1024);
     let mut sink = |r: &pixelwarden::redact::FindingRecord| -> io::Result<()> {
-        serde_json::to_writer(&mut out, r)?;
-        out.write_all(b"\n")
+        line.clear();
+        serde_json::to_writer(&mut line, r)?;
+        line.push(b'\n');
+        out.write_all(&line)
     };
     let outcome = match scan(&inputs, &mut scanner, &opts, &mut sink) {
         Ok(o) => o,

@@ -38,15 +38,15 @@ impl Request {
     /// The path part of the target (before `?`).
     pub fn path(&self) -> &str {
         let t = self.target.as_str();
-        let end = t.find(['?', '#']).unwrap_or(t.len());
+        let end = memchr::memchr2(b'?', b'#', t.as_bytes()).unwrap_or(t.len());
         &t[..end]
     }
 
     /// The raw query string (after `?`, before `#`), if any.
     pub fn query(&self) -> Option<&str> {
         let t = self.target.as_str();
-        let start = t.find('?')? + 1;
-        let end = t[start..].find('#').map(|i| start + i).unwrap_or(t.len());
+        let start = memchr::memchr(b'?', t.as_bytes())? + 1;
+        let end = memchr::memchr(b'#', &t.as_bytes()[start..]).map_or(t.len(), |i| start + i);
         Some(&t[start..end])
     }
 
@@ -56,7 +56,7 @@ impl Request {
         let url = url.trim();
         if let Some((scheme, rest)) = split_scheme(url) {
             self.scheme = Some(scheme);
-            let slash = rest.find(['/', '?']).unwrap_or(rest.len());
+            let slash = memchr::memchr2(b'/', b'?', rest.as_bytes()).unwrap_or(rest.len());
             let authority = &rest[..slash];
             let authority = authority.rsplit('@').next().unwrap_or(authority);
             self.host = strip_port(authority).to_ascii_lowercase();
@@ -128,7 +128,7 @@ pub fn strip_port(authority: &str) -> &str {
 /// The host of an absolute URL, lower-cased, if the text is one.
 pub fn url_host(url: &str) -> Option<String> {
     let (_, rest) = split_scheme(url.trim())?;
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let end = memchr::memchr3(b'/', b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
     let authority = rest[..end].rsplit('@').next()?;
     let host = strip_port(authority).to_ascii_lowercase();
     (!host.is_empty()).then_some(host)

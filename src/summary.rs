@@ -85,7 +85,9 @@ impl Summary {
         let site = r.site.as_deref().unwrap_or("unknown");
         let g = self.groups.entry(
             |j| {
-                let _ = write!(j, "{site}\u{1f}{}\u{1f}{}", r.vendor, r.class);
+                for part in [site, "\u{1f}", &r.vendor, "\u{1f}", r.class.as_str()] {
+                    j.push_str(part);
+                }
             },
             || (site.to_string(), r.vendor.to_string(), r.class),
         );

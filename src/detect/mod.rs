@@ -667,7 +667,7 @@ fn content_text(value: &str) -> &str {
     } else {
         return value;
     };
-    match rest.find(['/', '?', '#']) {
+    match memchr::memchr3(b'/', b'?', b'#', rest.as_bytes()) {
         Some(i) => &rest[i..],
         None => "",
     }

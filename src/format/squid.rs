@@ -24,7 +24,7 @@ pub fn parse(line: &str) -> Result<Parsed, Skip> {
     let mut fields: Vec<&str> = Vec::with_capacity(10);
     let mut rest = line.trim_start();
     while fields.len() < 10 && !rest.is_empty() && !rest.starts_with('"') {
-        let end = rest.find([' ', '\t']).unwrap_or(rest.len());
+        let end = memchr::memchr2(b' ', b'\t', rest.as_bytes()).unwrap_or(rest.len());
         fields.push(&rest[..end]);
         rest = rest[end..].trim_start();
     }

@@ -445,20 +445,34 @@ fn looks_like_form(text: &str) -> bool {
             .is_some_and(|(k, _)| !k.is_empty() && !k.contains(['{', '"']))
 }
 
+const NOT_BASE64: u8 = 1;
+const NOT_HEX: u8 = 2;
+/// Per byte: [`NOT_BASE64`] outside both base64 alphabets, [`NOT_HEX`] when not a hex digit.
+static BASE64_CLASS: [u8; 256] = {
+    let mut t = [NOT_BASE64 | NOT_HEX; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_') {
+            t[c] = if b.is_ascii_hexdigit() { 0 } else { NOT_HEX };
+        }
+        c += 1;
+    }
+    t
+};
+
 /// Decode base64 / base64url that turns out to be readable text; `None` otherwise.
 fn base64_text(t: &str) -> Option<String> {
     if t.len() < 16 || t.len() > 1 << 20 {
         return None;
     }
-    let b = t.as_bytes();
-    if !b
-        .iter()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'-' | b'_'))
-    {
-        return None;
+    // One pass over the value: every byte in the base64 alphabets, and not all of them hex
+    // digits (hex digests and long numbers are valid base64 alphabets but never payloads).
+    let mut seen = 0u8;
+    for &c in t.as_bytes() {
+        seen |= BASE64_CLASS[c as usize];
     }
-    // Hex digests and long numbers are valid base64 alphabets but never base64 payloads.
-    if b.iter().all(|c| c.is_ascii_hexdigit()) {
+    if seen & NOT_BASE64 != 0 || seen & NOT_HEX == 0 {
         return None;
     }
     let unpadded = t.trim_end_matches('=');
