@@ -485,9 +485,7 @@ impl<'e> Scanner<'e> {
             self.stats.decode_limited += 1;
         }
         for r in &mut records {
-            if r.source != *origin {
-                r.source = origin.clone();
-            }
+            r.source.clone_from(origin);
         }
         if let (Some(drift), Some(ts)) = (self.drift.as_mut(), ts) {
             let mut fields = beacon
