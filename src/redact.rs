@@ -150,6 +150,8 @@ impl Redactor {
             pixel_id: cx.pixel_id.map(|p| {
                 if p.contains('@') {
                     "…".to_string()
+                } else if p.len() <= 100 {
+                    p.to_string()
                 } else {
                     p.chars().take(100).collect()
                 }
@@ -273,36 +275,40 @@ fn mask_ip(raw: &str) -> String {
 /// values, but a payload can put anything anywhere: a segment holding an `@` or a long digit
 /// run is masked.
 pub fn safe_label(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut segment = String::new();
-    let flush = |segment: &mut String, out: &mut String| {
-        let long_digits = segment.chars().fold((0, 0), |(run, best), c| {
-            if c.is_ascii_digit() {
-                (run + 1, best.max(run + 1))
-            } else {
-                (0, best)
-            }
-        });
-        if segment.contains('@')
-            || (long_digits.1 >= 9 && segment.chars().any(|c| !c.is_ascii_digit()))
-            || long_digits.1 >= 10
-        {
-            out.push('…');
-        } else {
-            out.push_str(segment);
-        }
-        segment.clear();
-    };
-    for c in text.chars() {
+    const MAX_CHARS: usize = 200;
+    let mut out = String::with_capacity(text.len().min(4 * MAX_CHARS));
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
         if matches!(c, '.' | '[' | ']' | '?' | '=' | '&' | '/') {
-            flush(&mut segment, &mut out);
+            push_segment(&text[start..i], &mut out);
             out.push(c);
-        } else {
-            segment.push(c);
+            start = i + 1;
         }
     }
-    flush(&mut segment, &mut out);
-    out.chars().take(200).collect()
+    push_segment(&text[start..], &mut out);
+    if let Some((cut, _)) = out.char_indices().nth(MAX_CHARS) {
+        out.truncate(cut);
+    }
+    out
+}
+
+/// One segment of a label: itself, or `…` when it holds an `@` or a long digit run.
+fn push_segment(segment: &str, out: &mut String) {
+    let (mut run, mut longest, mut other) = (0, 0, false);
+    for b in segment.bytes() {
+        if b.is_ascii_digit() {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+            other = true;
+        }
+    }
+    if segment.contains('@') || (longest >= 9 && other) || longest >= 10 {
+        out.push('…');
+    } else {
+        out.push_str(segment);
+    }
 }
 
 /// Where the fingerprint key lives when none is given.

@@ -180,7 +180,8 @@ pub(crate) fn read_quoted(s: &str) -> Option<(String, &str)> {
     while i < bytes.len() {
         match bytes[i] {
             b'"' => {
-                let text = String::from_utf8_lossy(&out).into_owned();
+                let text = String::from_utf8(out)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                 return Some((text, &s[i + 1..]));
             }
             b'\\' if i + 1 < bytes.len() => {

@@ -21,17 +21,19 @@ pub fn looks_like(line: &str) -> bool {
 
 pub fn parse(line: &str) -> Result<Parsed, Skip> {
     // The first ten fields never contain spaces; quoted extras may.
-    let mut fields: Vec<&str> = Vec::with_capacity(10);
+    let mut fields = [""; 10];
+    let mut n = 0;
     let mut rest = line.trim_start();
-    while fields.len() < 10 && !rest.is_empty() && !rest.starts_with('"') {
+    while n < 10 && !rest.is_empty() && !rest.starts_with('"') {
         let end = memchr::memchr2(b' ', b'\t', rest.as_bytes()).unwrap_or(rest.len());
-        fields.push(&rest[..end]);
+        fields[n] = &rest[..end];
+        n += 1;
         rest = rest[end..].trim_start();
     }
-    if fields.len() < 7 {
+    if n < 7 {
         return Err(Skip::new(
             SkipReason::BadFields,
-            format!("squid: {} fields, need at least 7", fields.len()),
+            format!("squid: {n} fields, need at least 7"),
         ));
     }
     let ts = parse_epoch(fields[0]).ok_or_else(|| {

@@ -106,7 +106,8 @@ impl<'a> Decoder<'a> {
             limits,
             splits,
             events_array,
-            fields: Vec::new(),
+            // Most pixel requests carry a few dozen fields: one allocation instead of several.
+            fields: Vec::with_capacity(32),
             notes: DecodeNotes::default(),
         }
     }
