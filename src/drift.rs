@@ -143,7 +143,8 @@ pub struct Observation<'a> {
     pub pixel_id: &'a str,
     pub events: &'a [String],
     /// Field paths of the beacon, with whether each is an identity field.
-    pub fields: &'a mut dyn Iterator<Item = (&'a str, bool)>,
+    /// The beacon's fields: their paths, and whether each is an identity field.
+    pub fields: &'a [crate::pixel::decode::Field],
     pub findings: &'a [Finding],
 }
 
@@ -153,7 +154,14 @@ pub struct Drift {
     pub limits: DriftLimits,
     /// Reused for keys and field families, so a known pixel costs no allocation.
     scratch: String,
+    /// Keyed hashes of (pixel, field paths) whose every field family is already in that
+    /// pixel's baseline: a beacon of a known shape skips the per-field lookups. Families are
+    /// never removed, so an entry stays true; bounded by [`SHAPES`] (cleared when full).
+    shapes: crate::fasthash::HashSet<u64>,
 }
+
+/// Known beacon shapes remembered before the memo starts over.
+const SHAPES: usize = 1 << 16;
 
 /// The family of a field path: array indices and digit runs in names generalised.
 pub fn family(path: &str) -> String {
@@ -206,6 +214,7 @@ impl Drift {
             },
             limits,
             scratch: String::new(),
+            shapes: Default::default(),
         }
     }
 
@@ -214,6 +223,7 @@ impl Drift {
             state,
             limits,
             scratch: String::new(),
+            shapes: Default::default(),
         }
     }
 
@@ -335,7 +345,21 @@ impl Drift {
             ));
         }
         let baseline_since = || time_text(site_first);
-        for (path, identity) in o.fields {
+        let shape = {
+            use std::hash::{BuildHasher as _, Hasher as _};
+            let mut h = self.shapes.hasher().build_hasher();
+            h.write(scratch.as_bytes());
+            for f in o.fields {
+                h.write_u8(0xff);
+                h.write(f.path.as_bytes());
+            }
+            h.finish()
+        };
+        let known_shape = self.shapes.contains(&shape);
+        // Whether every family of this beacon is now in the baseline (none refused at the cap).
+        let mut complete = true;
+        for f in o.fields.iter().filter(|_| !known_shape) {
+            let (path, identity) = (f.path.as_str(), f.role.identity.is_some());
             // Only digits generalise: a path without any is its own family.
             let fam = if path.bytes().any(|b| b.is_ascii_digit()) {
                 family_into(path, scratch);
@@ -349,6 +373,7 @@ impl Drift {
             }
             if px.families.len() >= limits.max_families {
                 *capped += 1;
+                complete = false;
                 continue;
             }
             insert_sorted(&mut px.families, id);
@@ -371,6 +396,12 @@ impl Drift {
                     severity,
                 ));
             }
+        }
+        if !known_shape && complete {
+            if self.shapes.len() >= SHAPES {
+                self.shapes.clear();
+            }
+            self.shapes.insert(shape);
         }
         for e in o.events.iter().filter(|e| !e.is_empty()) {
             if px.events.len() < limits.max_events {

@@ -292,8 +292,18 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
 /// Remembers recent twin keys so that the second hit of a pair is recognised. Bounded.
 #[derive(Debug, Default)]
 struct TwinCache {
-    seen: HashMap<(Arc<str>, String), Arc<str>>,
-    order: VecDeque<(Arc<str>, String)>,
+    /// By a keyed hash of (group, key); the entry keeps both to rule out a collision.
+    seen: HashMap<u64, TwinEntry>,
+    /// Hashes in insertion order, for eviction.
+    order: VecDeque<u64>,
+    hasher: foldhash::fast::RandomState,
+}
+
+#[derive(Debug)]
+struct TwinEntry {
+    group: Arc<str>,
+    key: Box<str>,
+    endpoint: Arc<str>,
 }
 
 const TWIN_CACHE: usize = 16_384;
@@ -301,22 +311,35 @@ const TWIN_CACHE: usize = 16_384;
 impl TwinCache {
     /// True when this hit is the twin of one already seen under another endpoint.
     fn is_twin(&mut self, group: &Arc<str>, key: &str, endpoint: &Arc<str>) -> bool {
-        let k = (group.clone(), key.to_string());
-        match self.seen.get(&k) {
-            Some(first) if first != endpoint => {
+        use std::hash::BuildHasher as _;
+        let h = self.hasher.hash_one((&**group, key));
+        match self.seen.get(&h) {
+            Some(e) if *e.group == **group && *e.key == *key => {
+                if e.endpoint == *endpoint {
+                    return false;
+                }
                 // A pair is complete: forget it so a third hit counts again.
-                self.seen.remove(&k);
+                self.seen.remove(&h);
                 true
             }
-            Some(_) => false,
-            None => {
-                if self.order.len() >= TWIN_CACHE {
-                    if let Some(old) = self.order.pop_front() {
-                        self.seen.remove(&old);
+            other => {
+                // New, or a different pair under the same hash (the newer one replaces it).
+                if other.is_none() {
+                    if self.order.len() >= TWIN_CACHE {
+                        if let Some(old) = self.order.pop_front() {
+                            self.seen.remove(&old);
+                        }
                     }
+                    self.order.push_back(h);
                 }
-                self.order.push_back(k.clone());
-                self.seen.insert(k, endpoint.clone());
+                self.seen.insert(
+                    h,
+                    TwinEntry {
+                        group: group.clone(),
+                        key: key.into(),
+                        endpoint: endpoint.clone(),
+                    },
+                );
                 false
             }
         }
@@ -488,17 +511,13 @@ impl<'e> Scanner<'e> {
             r.source.clone_from(origin);
         }
         if let (Some(drift), Some(ts)) = (self.drift.as_mut(), ts) {
-            let mut fields = beacon
-                .fields
-                .iter()
-                .map(|f| (f.path.as_str(), f.role.identity.is_some()));
             let anomalies = drift.observe(crate::drift::Observation {
                 ts,
                 site: beacon.site.as_deref().unwrap_or("unknown"),
                 vendor: &vendor.id,
                 pixel_id: beacon.pixel_id.as_deref().unwrap_or("-"),
                 events: &beacon.events,
-                fields: &mut fields,
+                fields: &beacon.fields,
                 findings,
             });
             for a in &anomalies {

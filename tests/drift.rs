@@ -37,8 +37,11 @@ struct Stream<'e> {
 
 impl<'e> Stream<'e> {
     fn new(engine: &'e Engine, state: Option<DriftState>) -> Self {
+        Self::with_limits(engine, state, DriftLimits::default())
+    }
+
+    fn with_limits(engine: &'e Engine, state: Option<DriftState>, limits: DriftLimits) -> Self {
         let mut scanner = Scanner::new(engine, Redactor::new([1; 32], false));
-        let limits = DriftLimits::default();
         scanner.drift = Some(match state {
             Some(s) => Drift::with_state(s, limits),
             None => Drift::new(limits),
@@ -288,4 +291,60 @@ fn state_survives_a_restart_without_new_anomalies() {
     );
     assert_eq!(second.at("new_field"), vec![am]);
     println!("state for 2 sites: {bytes} bytes");
+}
+
+/// Beacons of a shape already seen skip the per-field work; that shortcut must not hide a
+/// field that is new, nor a family refused at the cap (counted every time, as before).
+#[test]
+fn known_beacon_shapes_still_count_what_the_cap_refused() {
+    let engine = common::engine();
+    let limits = DriftLimits {
+        max_families: 6,
+        learning_hours: 0,
+        ..DriftLimits::default()
+    };
+    let mut s = Stream::with_limits(&engine, None, limits);
+    let capped = |s: &Stream| s.scanner.drift.as_ref().unwrap().state.capped;
+    let t = T0 + 3600;
+    // Five families, under the cap of six; the same shape again refuses nothing.
+    s.meta(t, "apotek.example.se", "111", "");
+    let first = capped(&s);
+    s.meta(t + 1, "apotek.example.se", "111", "");
+    assert_eq!(capped(&s), first, "a known shape adds nothing");
+    // A shape with families past the cap: refused and counted on every beacon of that shape.
+    let wide = "&cd[a]=1&cd[b]=2&cd[c]=3";
+    s.meta(t + 2, "apotek.example.se", "111", wide);
+    let once = capped(&s);
+    assert!(once > first, "families past the cap are counted");
+    s.meta(t + 3, "apotek.example.se", "111", wide);
+    assert_eq!(
+        capped(&s) - once,
+        once - first,
+        "counted again for the same shape"
+    );
+}
+
+#[test]
+fn a_new_field_after_many_beacons_of_a_known_shape_is_reported() {
+    let engine = common::engine();
+    let limits = DriftLimits {
+        learning_hours: 0,
+        ..DriftLimits::default()
+    };
+    let mut s = Stream::with_limits(&engine, None, limits);
+    let t = T0 + 3600;
+    for k in 0..50 {
+        s.meta(t + k, "apotek.example.se", "111", "&cd[value]=1");
+    }
+    assert!(s.at("new_field").is_empty(), "{:#?}", s.anomalies);
+    let am = s.meta(
+        t + 60,
+        "apotek.example.se",
+        "111",
+        &format!("&cd[value]=1&udff[em]={HASH}"),
+    );
+    assert_eq!(s.at("new_field"), vec![am]);
+    // The known shape again: nothing new.
+    s.meta(t + 61, "apotek.example.se", "111", "&cd[value]=1");
+    assert_eq!(s.at("new_field"), vec![am]);
 }
