@@ -4,6 +4,8 @@
 
 use pixelwarden::detect::{Class, Finding, RawValue, Severity};
 use pixelwarden::drift::{Drift, DriftLimits, Observation};
+use pixelwarden::pixel::decode::Field;
+use pixelwarden::pixel::Role;
 use std::sync::Arc;
 
 fn rss_kib() -> u64 {
@@ -62,6 +64,19 @@ fn main() {
         algorithm: None,
         confirmed: false,
     };
+    let beacon_fields: Vec<Field> = fields
+        .iter()
+        .map(|f| Field {
+            path: f.clone(),
+            value: String::new(),
+            chain: Default::default(),
+            event: 0,
+            role: Role {
+                identity: f.starts_with("udff").then_some(0),
+                ..Role::default()
+            },
+        })
+        .collect();
     let before = rss_kib();
     let mut drift = Drift::new(DriftLimits {
         max_sites: sites * 2,
@@ -74,7 +89,6 @@ fn main() {
     for hour in 0..(7 * 24) {
         for s in 0..sites {
             let site = format!("site{s}.example.se");
-            let mut it = fields.iter().map(|f| (f.as_str(), f.starts_with("udff")));
             let anomalies = drift.observe(Observation {
                 ts: chrono::DateTime::from_timestamp(t0 + hour * 3600 + (s as i64 % 3600), 0)
                     .unwrap(),
@@ -82,7 +96,7 @@ fn main() {
                 vendor: "meta",
                 pixel_id: "1234567890123456",
                 events: &events,
-                fields: &mut it,
+                fields: &beacon_fields,
                 findings: std::slice::from_ref(&finding),
             });
             assert!(anomalies.is_empty());
