@@ -358,7 +358,8 @@ impl Drift {
         let known_shape = self.shapes.contains(&shape);
         // Whether every family of this beacon is now in the baseline (none refused at the cap).
         let mut complete = true;
-        for f in o.fields.iter().filter(|_| !known_shape) {
+        let fields: &[crate::pixel::decode::Field] = if known_shape { &[] } else { o.fields };
+        for f in fields {
             let (path, identity) = (f.path.as_str(), f.role.identity.is_some());
             // Only digits generalise: a path without any is its own family.
             let fam = if path.bytes().any(|b| b.is_ascii_digit()) {

@@ -296,7 +296,6 @@ struct TwinCache {
     seen: HashMap<u64, TwinEntry>,
     /// Hashes in insertion order, for eviction.
     order: VecDeque<u64>,
-    hasher: foldhash::fast::RandomState,
 }
 
 #[derive(Debug)]
@@ -312,7 +311,7 @@ impl TwinCache {
     /// True when this hit is the twin of one already seen under another endpoint.
     fn is_twin(&mut self, group: &Arc<str>, key: &str, endpoint: &Arc<str>) -> bool {
         use std::hash::BuildHasher as _;
-        let h = self.hasher.hash_one((&**group, key));
+        let h = self.seen.hasher().hash_one((&**group, key));
         match self.seen.get(&h) {
             Some(e) if *e.group == **group && *e.key == *key => {
                 if e.endpoint == *endpoint {
@@ -464,30 +463,17 @@ impl<'e> Scanner<'e> {
     /// `origin`.
     pub fn accept(
         &mut self,
-        mut hit: Inspected,
-        origin: &Origin,
-        format: Format,
-    ) -> Vec<FindingRecord> {
-        self.accept_in_place(&mut hit, origin, format)
-    }
-
-    /// [`Scanner::accept`], leaving the hit (its records taken) to the caller, who may free it
-    /// on another thread.
-    pub fn accept_in_place(
-        &mut self,
-        hit: &mut Inspected,
+        hit: Inspected,
         origin: &Origin,
         format: Format,
     ) -> Vec<FindingRecord> {
         let Inspected {
             beacon,
-            findings,
-            records,
+            mut findings,
+            mut records,
             ts,
             ts_text,
         } = hit;
-        let ts = *ts;
-        let mut records = std::mem::take(records);
         let vendor = &self.engine.recognizer.vendors[beacon.vendor];
         if let Some((group, key)) = &beacon.twin {
             if self.twins.is_twin(group, key, &beacon.endpoint) {
@@ -518,12 +504,12 @@ impl<'e> Scanner<'e> {
                 pixel_id: beacon.pixel_id.as_deref().unwrap_or("-"),
                 events: &beacon.events,
                 fields: &beacon.fields,
-                findings,
+                findings: &findings,
             });
             for a in &anomalies {
                 let cx = self
                     .engine
-                    .context(beacon, a, ts_text.as_deref(), origin, format);
+                    .context(&beacon, a, ts_text.as_deref(), origin, format);
                 records.push(self.redactor.record(a, &cx));
             }
             findings.extend(anomalies);

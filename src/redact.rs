@@ -112,13 +112,9 @@ impl Redactor {
         mac.update(&[0]);
         mac.update(norm.as_bytes());
         let out = mac.finalize().into_bytes();
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut text = String::with_capacity(20);
         text.push_str("hm1:");
-        for b in &out[..8] {
-            text.push(HEX[(b >> 4) as usize] as char);
-            text.push(HEX[(b & 15) as usize] as char);
-        }
+        crate::detect::hashes::push_hex(&out[..8], &mut text);
         text
     }
 

@@ -784,10 +784,10 @@ impl<'e> FastLines<'_, 'e, '_> {
                 line: base + local,
             };
             match event {
-                RegionEvent::Hit(mut hit) => {
-                    // Freed here, while it is still in this core's cache: handing it back
+                RegionEvent::Hit(hit) => {
+                    // The hit is freed here, while still in this core's cache: handing it back
                     // to a worker to free cost more (cold memory, measured in RESULTS.md).
-                    let records = self.scanner.accept_in_place(&mut hit, &origin, self.format);
+                    let records = self.scanner.accept(*hit, &origin, self.format);
                     (self.emit)(&records, self.outcome).map_err(FileError::Sink)?;
                 }
                 RegionEvent::Skipped(skip) => self.file.note(&origin, &skip),

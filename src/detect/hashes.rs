@@ -54,13 +54,18 @@ pub fn hash_shape(value: &str) -> Option<HashValue> {
 }
 
 pub fn to_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        text.push(HEX[(b >> 4) as usize] as char);
-        text.push(HEX[(b & 15) as usize] as char);
-    }
+    push_hex(bytes, &mut text);
     text
+}
+
+/// Lower-case hex of `bytes`, appended to `out`.
+pub fn push_hex(bytes: &[u8], out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
 }
 
 pub fn sha256_hex(text: &str) -> String {
