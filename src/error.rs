@@ -77,10 +77,14 @@ pub enum SkipReason {
     UnknownFormat,
     /// A read error from the file system or decompressor.
     ReadError,
+    /// A line before the first recognised record of a file with a damaged head.
+    Unrecognised,
+    /// Binary bytes (NUL or invalid UTF-8) before the first recognised record.
+    Binary,
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 12] = [
+    pub const ALL: [SkipReason; 14] = [
         SkipReason::LineTooLong,
         SkipReason::BadJson,
         SkipReason::TooDeep,
@@ -93,6 +97,8 @@ impl SkipReason {
         SkipReason::DecompressedTooLarge,
         SkipReason::UnknownFormat,
         SkipReason::ReadError,
+        SkipReason::Unrecognised,
+        SkipReason::Binary,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,7 +115,22 @@ impl SkipReason {
             SkipReason::DecompressedTooLarge => "decompressed_too_large",
             SkipReason::UnknownFormat => "unknown_format",
             SkipReason::ReadError => "read_error",
+            SkipReason::Unrecognised => "unrecognised",
+            SkipReason::Binary => "binary",
         }
+    }
+}
+
+impl SkipReason {
+    /// Reasons that stop a whole input (the exit code says so), as opposed to one record.
+    pub fn stops_input(self) -> bool {
+        matches!(
+            self,
+            SkipReason::Truncated
+                | SkipReason::DecompressedTooLarge
+                | SkipReason::UnknownFormat
+                | SkipReason::ReadError
+        )
     }
 }
 

@@ -24,6 +24,9 @@ pub struct Limits {
     pub max_record_bytes: u64,
     /// Most bytes one compressed file may expand to before it is abandoned (`decompressed_too_large`).
     pub max_decompressed_bytes: u64,
+    /// Most bytes read past a damaged head (binary junk, a crash mid-write) while looking for
+    /// the first line of a known format; a file with none is not scanned (`unknown_format`).
+    pub max_resync_bytes: u64,
 }
 
 impl Default for Limits {
@@ -36,6 +39,7 @@ impl Default for Limits {
             max_fields: 4096,
             max_record_bytes: 64 << 20,
             max_decompressed_bytes: 64 << 30,
+            max_resync_bytes: 256 << 20,
         }
     }
 }

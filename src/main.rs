@@ -33,6 +33,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scan egress logs (files, directories, .gz/.zst, `-` for stdin) and print findings as JSON lines.
+    ///
+    /// Exit codes: 0 done; 1 a finding at or above --fail-on; 2 usage or configuration error
+    /// (nothing scanned); 3 an input could not be scanned at all or stopped early (missing or
+    /// unreadable, format not recognised, truncated archive or HAR, decompression limit).
+    /// When several apply the highest wins: 2, then 3, then 1.
     Scan(ScanArgs),
     /// Decode one request (a URL, or `-` for a raw HTTP request or one log line) with findings inline.
     Explain(ExplainArgs),
@@ -95,6 +100,10 @@ struct LimitArgs {
     /// Most bytes one compressed file may expand to.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_decompressed_bytes)]
     max_decompressed_bytes: u64,
+    /// Most bytes read past a damaged head (binary junk, a crash mid-write) looking for the
+    /// first record of a known format.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_resync_bytes)]
+    max_resync_bytes: u64,
 }
 
 impl LimitArgs {
@@ -107,6 +116,7 @@ impl LimitArgs {
             max_fields: self.max_fields,
             max_record_bytes: self.max_record_bytes,
             max_decompressed_bytes: self.max_decompressed_bytes,
+            max_resync_bytes: self.max_resync_bytes,
         }
     }
 }
@@ -383,6 +393,10 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     if inputs.is_empty() {
         anyhow::bail!("nothing to scan");
     }
+    let missing: Vec<(String, String)> = missing
+        .iter()
+        .map(|(p, e)| (p.display().to_string(), e.to_string()))
+        .collect();
     let out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(
             std::fs::File::create(p).with_context(|| format!("{}: cannot create", p.display()))?,
@@ -462,6 +476,8 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
             "findings": stats.findings_by_class.iter().map(|(c, n)| (c.to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
             "skipped": stats.skipped.iter().map(|(r, n)| (r.to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
             "file_errors": outcome.file_errors.iter().map(|(f, s)| serde_json::json!({"file": f, "reason": s.reason.as_str(), "detail": s.detail})).collect::<Vec<_>>(),
+            "incomplete": incomplete_json(&missing, &outcome),
+            "resynced": outcome.resynced.iter().map(|r| serde_json::json!({"file": &*r.file, "format": r.format, "offset": r.offset, "line": r.line, "skipped": r.skipped.iter().map(|(k, n)| (k.to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>()})).collect::<Vec<_>>(),
         });
         std::fs::write(path, serde_json::to_vec_pretty(&json)?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
@@ -470,6 +486,22 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         let mut err = io::stderr().lock();
         let s = &scanner.stats;
         let _ = writeln!(err, "\n== pixelwarden scan summary ==");
+        // What could not be scanned comes first: the findings below are incomplete.
+        let incomplete = incomplete_lines(&missing, &outcome);
+        if !incomplete.is_empty() {
+            let _ = writeln!(
+                err,
+                "INCOMPLETE: {} inputs could not be scanned or stopped early (exit code 3):",
+                incomplete.len()
+            );
+            for line in &incomplete {
+                let _ = writeln!(err, "  {line}");
+            }
+            let _ = writeln!(err);
+        }
+        for r in &outcome.resynced {
+            let _ = writeln!(err, "damaged head: {}: {}", r.file, r.describe());
+        }
         if outcome.summary.is_empty() {
             let _ = writeln!(err, "no findings");
         } else {
@@ -556,20 +588,6 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
                 reasons.join(", ")
             );
         }
-        if !outcome.unrecognised.is_empty() {
-            let _ = writeln!(
-                err,
-                "not scanned (format not recognised, see --format): {}",
-                outcome.unrecognised.join(", ")
-            );
-        }
-        for (file, skip) in &outcome.file_errors {
-            let _ = writeln!(
-                err,
-                "file stopped early: {file}: {} ({})",
-                skip.detail, skip.reason
-            );
-        }
         if !outcome.breach.is_empty() {
             let _ = writeln!(
                 err,
@@ -600,11 +618,55 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     }
     let failed =
         matches!((args.fail_on, outcome.max_severity), (Some(bar), Some(max)) if max >= bar);
-    Ok(if failed {
+    Ok(if !missing.is_empty() || outcome.incomplete() {
+        ExitCode::from(3)
+    } else if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Inputs that could not be scanned at all or stopped early, one line each, for the summary.
+fn incomplete_lines(
+    missing: &[(String, String)],
+    outcome: &pixelwarden::scan::ScanOutcome,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (file, e) in missing {
+        lines.push(format!("not scanned: {file}: {e}"));
+    }
+    for (file, detail) in &outcome.unrecognised {
+        lines.push(format!(
+            "not scanned: {file}: format not recognised ({detail}; see --format)"
+        ));
+    }
+    for (file, skip) in &outcome.file_errors {
+        lines.push(format!(
+            "stopped early: {file}: {} ({})",
+            skip.detail, skip.reason
+        ));
+    }
+    lines
+}
+
+fn incomplete_json(
+    missing: &[(String, String)],
+    outcome: &pixelwarden::scan::ScanOutcome,
+) -> serde_json::Value {
+    let mut items = Vec::new();
+    for (file, e) in missing {
+        items.push(serde_json::json!({"file": file, "reason": "read_error", "detail": e}));
+    }
+    for (file, detail) in &outcome.unrecognised {
+        items.push(serde_json::json!({"file": file, "reason": "unknown_format", "detail": detail}));
+    }
+    for (file, s) in &outcome.file_errors {
+        items.push(
+            serde_json::json!({"file": file, "reason": s.reason.as_str(), "detail": s.detail}),
+        );
+    }
+    serde_json::Value::Array(items)
 }
 
 fn cmd_explain(args: ExplainArgs) -> Result<ExitCode> {

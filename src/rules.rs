@@ -34,6 +34,16 @@ pub struct PackSpec {
     pub placeholders: Vec<PlaceholderSpec>,
     #[serde(default)]
     pub terms: Vec<TermGroupSpec>,
+    /// Lexicon packs: field and form-label names that say which identity a value is.
+    #[serde(default)]
+    pub names: Vec<LexiconNamesSpec>,
+    #[serde(default)]
+    pub autocomplete: Vec<AutocompleteSpec>,
+    /// Consent platforms (the probe's banner handling) and generic button texts.
+    #[serde(default)]
+    pub platforms: Vec<ConsentPlatformSpec>,
+    #[serde(default)]
+    pub texts: Vec<ConsentTextSpec>,
     #[serde(default)]
     pub examples: Vec<ExampleSpec>,
     /// Where the pack came from (`embedded:vendors/meta.toml` or a path); filled by the loader.
@@ -231,6 +241,78 @@ pub struct TermGroupSpec {
     #[serde(rename = "match")]
     pub mode: String,
     pub list: Vec<String>,
+}
+
+/// Names that say a field or a form input holds one kind of identity, in one language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LexiconNamesSpec {
+    /// `email`, `phone`, `first_name`, `last_name`, `full_name`, `street`, `postal_code`,
+    /// `city`, `date_of_birth`, `gender`, `national_id`, `customer_number`, `ip_address`.
+    pub kind: String,
+    pub lang: String,
+    /// `field`: safe as a payload field name for detection; `form`: only a form-filling hint.
+    #[serde(default = "default_use", rename = "use")]
+    pub usage: String,
+    pub list: Vec<String>,
+}
+
+fn default_use() -> String {
+    "field".into()
+}
+
+/// HTML `autocomplete` tokens of one identity kind (for filling forms).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutocompleteSpec {
+    pub kind: String,
+    pub tokens: Vec<String>,
+}
+
+/// One consent-management platform: how its banner is recognised and answered.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentPlatformSpec {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub docs: String,
+    /// CSS selectors; any present means this platform's banner is on the page.
+    pub detect: Vec<String>,
+    #[serde(default)]
+    pub accept: Vec<String>,
+    #[serde(default)]
+    pub reject: Vec<String>,
+    /// Click sequences (each step: selectors tried in order) when no first-layer reject exists.
+    #[serde(default)]
+    pub reject_via_settings: Vec<Vec<String>>,
+    /// The banner lives in an iframe.
+    #[serde(default)]
+    pub frames: bool,
+    /// The selectors live in the shadow root of this element.
+    #[serde(default)]
+    pub shadow_host: Option<String>,
+    /// Documented JavaScript calls, used when no button answers.
+    #[serde(default)]
+    pub js_accept: Option<String>,
+    #[serde(default)]
+    pub js_reject: Option<String>,
+}
+
+/// Button texts of consent banners in one language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentTextSpec {
+    pub lang: String,
+    #[serde(default)]
+    pub accept: Vec<String>,
+    #[serde(default)]
+    pub reject: Vec<String>,
+    /// Short generic texts ("OK") only trusted inside a recognised banner.
+    #[serde(default)]
+    pub weak: Vec<String>,
+    #[serde(default)]
+    pub weak_reject: Vec<String>,
 }
 
 /// A test case carried by the pack and run through the real engine.

@@ -5,6 +5,7 @@
 use crate::detect::Severity;
 use crate::error::{Skip, SkipReason};
 use crate::format::{har, sniff, Format, LineParser};
+use crate::limits::Limits;
 use crate::pipeline::{inspect_line, Engine, Inspected, LineOutcome, Scanner, Stats};
 use crate::redact::FindingRecord;
 use crate::redact::Redactor;
@@ -13,7 +14,7 @@ use crate::source::{Input, Line, Lines, DECOMPRESSED_TOO_LARGE};
 use crate::summary::Summary;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
-use std::io::{self, BufReader, Cursor, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Instant;
@@ -28,6 +29,27 @@ pub struct ScanOptions {
     pub skip_notes_per_file: usize,
     /// Threads inspecting lines of line-oriented files (0: one per core, 1: inline).
     pub threads: usize,
+    /// Block and piece sizes of the fast path. Only tests change them: the framing must give
+    /// the same records wherever blocks and pieces are cut.
+    pub framing: Framing,
+}
+
+/// Where the fast path cuts its input: blocks read at once (at least twice the line limit, so a
+/// block always holds a whole line of the longest allowed length) and the pieces of a block
+/// handed to the inspection threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framing {
+    pub block: usize,
+    pub piece: usize,
+}
+
+impl Default for Framing {
+    fn default() -> Self {
+        Framing {
+            block: BLOCK,
+            piece: CHUNK,
+        }
+    }
 }
 
 impl Default for ScanOptions {
@@ -37,6 +59,7 @@ impl Default for ScanOptions {
             progress: false,
             skip_notes_per_file: 5,
             threads: 1,
+            framing: Framing::default(),
         }
     }
 }
@@ -51,9 +74,52 @@ pub struct ScanOutcome {
     pub max_severity: Option<Severity>,
     /// Files that stopped early, with the reason.
     pub file_errors: Vec<(String, Skip)>,
-    /// Files not scanned because their format was not recognised.
-    pub unrecognised: Vec<String>,
+    /// Files not scanned because their format was not recognised, with what was tried.
+    pub unrecognised: Vec<(String, String)>,
+    /// Files whose head was damaged: where their records start and what was skipped before.
+    pub resynced: Vec<Resynced>,
     pub formats: Vec<(String, Option<Format>)>,
+}
+
+impl ScanOutcome {
+    /// Inputs that could not be scanned at all or stopped early: the scan is incomplete
+    /// (exit code 3). Records skipped one by one do not count here.
+    pub fn incomplete(&self) -> bool {
+        !self.unrecognised.is_empty() || !self.file_errors.is_empty()
+    }
+}
+
+/// A file whose records start after a damaged head.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resynced {
+    pub file: Arc<str>,
+    pub format: Format,
+    /// Byte offset (in the decompressed stream) and 1-based line of the first record.
+    pub offset: u64,
+    pub line: u64,
+    /// Lines before it, by reason.
+    pub skipped: BTreeMap<SkipReason, u64>,
+}
+
+impl Resynced {
+    pub fn describe(&self) -> String {
+        let reasons: Vec<String> = self
+            .skipped
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        format!(
+            "{} records start at byte {} (line {}); skipped before: {}",
+            self.format,
+            self.offset,
+            self.line,
+            if reasons.is_empty() {
+                "nothing".to_string()
+            } else {
+                reasons.join(", ")
+            }
+        )
+    }
 }
 
 /// A sink refused a finding (e.g. stdout closed): the scan stops.
@@ -92,10 +158,11 @@ pub fn scan(
         match result {
             Ok(format) => outcome.formats.push((label.to_string(), format)),
             Err(FileError::Sink(e)) => return Err(SinkError(e)),
-            Err(FileError::Unrecognised) => {
+            Err(FileError::Unrecognised(detail)) => {
+                scanner.stats.files_failed += 1;
                 scanner.count_skip(SkipReason::UnknownFormat);
-                tracing::warn!(target: "pixelwarden::scan", file = %label, "not scanned: format not recognised (use --format)");
-                outcome.unrecognised.push(label.to_string());
+                tracing::warn!(target: "pixelwarden::scan", file = %label, "not scanned: format not recognised ({detail}; use --format)");
+                outcome.unrecognised.push((label.to_string(), detail));
             }
             Err(FileError::Stopped(skip, format)) => {
                 scanner.stats.files_failed += 1;
@@ -133,7 +200,8 @@ impl FileScan {
 
 enum FileError {
     Sink(io::Error),
-    Unrecognised,
+    /// No known format at the start nor anywhere within `max_resync_bytes`: why.
+    Unrecognised(String),
     Stopped(Skip, Option<Format>),
 }
 
@@ -160,12 +228,40 @@ fn scan_one(
         .take(64 << 10)
         .read_to_end(&mut head)
         .map_err(|e| io_stop(e, "while reading the start", None))?;
-    let format = match opts.format.or_else(|| sniff(&head)) {
-        Some(f) => f,
-        None if head.iter().all(u8::is_ascii_whitespace) => return Ok(None),
-        None => return Err(FileError::Unrecognised),
+    let (format, stream, lines_before): (Format, Box<dyn Read + Send + '_>, u64) = match opts
+        .format
+        .or_else(|| sniff(&head))
+    {
+        Some(f) => (f, Box::new(Cursor::new(head).chain(reader)), 0),
+        None if head.iter().all(u8::is_ascii_whitespace) && head.len() < 64 << 10 => {
+            return Ok(None)
+        }
+        None => {
+            let stream = Cursor::new(head).chain(reader);
+            let start = find_start(stream, &limits)
+                .map_err(|e| io_stop(e, "while looking for the first record", None))?;
+            match start {
+                Resync::Found(start) => {
+                    let at = start.report(file.label.clone());
+                    tracing::warn!(target: "pixelwarden::scan", file = %file.label, format = %start.format, "damaged head: {}", at.describe());
+                    for (reason, n) in &start.skipped {
+                        *scanner.stats.skipped.entry(*reason).or_default() += n;
+                    }
+                    scanner.stats.records += start.lines;
+                    *scanner
+                        .stats
+                        .records_by_format
+                        .entry(start.format)
+                        .or_default() += start.lines;
+                    outcome.resynced.push(at);
+                    let rest = Cursor::new(start.first_line).chain(start.stream);
+                    (start.format, Box::new(rest), start.lines)
+                }
+                Resync::NotFound(detail) => return Err(FileError::Unrecognised(detail)),
+            }
+        }
     };
-    let stream = BufReader::with_capacity(256 << 10, Cursor::new(head).chain(reader));
+    let stream = BufReader::with_capacity(256 << 10, stream);
     let mut emit = |records: &[FindingRecord], outcome: &mut ScanOutcome| -> io::Result<()> {
         for r in records {
             outcome.summary.add(r);
@@ -225,16 +321,17 @@ fn scan_one(
             outcome,
             emit: &mut emit,
             max: limits.max_line_bytes,
-            line_no: 0,
+            line_no: lines_before,
             format,
             threads: worker_threads(opts.threads),
+            framing: opts.framing,
         };
         fast.run(stream, read, progress, started)?;
         return Ok(Some(format));
     }
     let mut lines = Lines::new(stream, limits.max_line_bytes);
     let mut buf = Vec::new();
-    let mut line_no = 0u64;
+    let mut line_no = lines_before;
     loop {
         let line = match lines.next_line(&mut buf) {
             Ok(Some(l)) => l,
@@ -316,6 +413,7 @@ struct FastLines<'a, 'e, 's> {
     line_no: u64,
     format: Format,
     threads: usize,
+    framing: Framing,
 }
 
 /// The pure half: one region of whole lines (the last may lack its newline at the end of the
@@ -535,7 +633,7 @@ impl<'e> FastLines<'_, 'e, '_> {
         if self.threads <= 1 {
             let mut inline = work(shared);
             return self.read_blocks(stream, read, progress, started, &mut |me, block, end| {
-                for piece in pieces(block, end) {
+                for piece in pieces(block, end, me.framing.piece) {
                     let r = inline.run(me.parser, &block[piece]);
                     me.merge(r)?;
                 }
@@ -619,7 +717,10 @@ impl<'e> FastLines<'_, 'e, '_> {
         started: Instant,
         region: &mut RegionFn<'_, Self>,
     ) -> Result<(), FileError> {
-        let size = BLOCK.max(self.max.saturating_mul(2).saturating_add(2));
+        let size = self
+            .framing
+            .block
+            .max(self.max.saturating_mul(2).saturating_add(2));
         let mut blocks = Blocks::default();
         let mut buf = blocks.get(size);
         let mut filled = 0;
@@ -655,6 +756,10 @@ impl<'e> FastLines<'_, 'e, '_> {
                         buf.copy_within(i + 1..filled, 0);
                         filled -= i + 1;
                         discarding = false;
+                        // What follows the over-long line is only the start of a block: fill
+                        // it before looking for its last newline, or a partial line here
+                        // would be taken for another over-long one.
+                        continue;
                     }
                     None => {
                         filled = 0;
@@ -710,7 +815,7 @@ impl<'e> FastLines<'_, 'e, '_> {
         if end == 0 {
             return self.drain(pool, 0);
         }
-        for piece in pieces(block, end) {
+        for piece in pieces(block, end, self.framing.piece) {
             let (start, cut) = (piece.start, piece.end);
             let parser = pool.tracker.as_mut().map(|tracker| {
                 let at_start = tracker.clone();
@@ -798,14 +903,19 @@ impl<'e> FastLines<'_, 'e, '_> {
     }
 }
 
-/// `block[..end]` in pieces of about [`CHUNK`] bytes, each ending after a newline (or at `end`).
-fn pieces(block: &[u8], end: usize) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+/// `block[..end]` in pieces of about `size` bytes, each ending after a newline (or at `end`).
+fn pieces(
+    block: &[u8],
+    end: usize,
+    size: usize,
+) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let size = size.max(1);
     let mut start = 0;
     std::iter::from_fn(move || {
         if start >= end {
             return None;
         }
-        let cut = match start + CHUNK {
+        let cut = match start + size {
             c if c >= end => end,
             c => memchr::memchr(b'\n', &block[c..end]).map_or(end, |i| c + i + 1),
         };
@@ -828,6 +938,114 @@ fn track_headers(parser: &mut LineParser, piece: &[u8], max: usize) {
         if line.len() <= max {
             let _ = parser.parse(&String::from_utf8_lossy(line));
         }
+    }
+}
+
+enum Resync<R> {
+    Found(Start<R>),
+    /// Why nothing was found (for the message).
+    NotFound(String),
+}
+
+/// Where a file's records start after a damaged head.
+struct Start<R> {
+    format: Format,
+    /// The first recognised line with its terminator: put back in front of `stream`.
+    first_line: Vec<u8>,
+    stream: R,
+    /// Physical lines and bytes before it.
+    lines: u64,
+    bytes: u64,
+    skipped: BTreeMap<SkipReason, u64>,
+}
+
+impl<R> Start<R> {
+    fn report(&self, file: Arc<str>) -> Resynced {
+        Resynced {
+            file,
+            format: self.format,
+            offset: self.bytes,
+            line: self.lines + 1,
+            skipped: self.skipped.clone(),
+        }
+    }
+}
+
+/// Look for the first line that a line format recognises on its own ([`recognise_line`]),
+/// reading at most `max_resync_bytes`. Lines before it are classified (over-long, binary,
+/// unrecognised) and thrown away without being buffered beyond the line limit.
+fn find_start<R: Read>(stream: R, limits: &Limits) -> io::Result<Resync<BufReader<R>>> {
+    let mut stream = BufReader::with_capacity(256 << 10, stream);
+    let mut line = Vec::new();
+    let (mut lines, mut bytes) = (0u64, 0u64);
+    let mut skipped: BTreeMap<SkipReason, u64> = BTreeMap::new();
+    loop {
+        if bytes >= limits.max_resync_bytes {
+            return Ok(Resync::NotFound(format!(
+                "no known format in the first {bytes} bytes ({lines} lines; --max-resync-bytes)"
+            )));
+        }
+        line.clear();
+        let (mut len, mut too_long, mut ended) = (0u64, false, false);
+        while !ended {
+            let avail = match stream.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                break;
+            }
+            let used = match memchr::memchr(b'\n', avail) {
+                Some(i) => {
+                    ended = true;
+                    i + 1
+                }
+                None => avail.len(),
+            };
+            if !too_long && line.len() + used > limits.max_line_bytes.saturating_add(2) {
+                too_long = true;
+                line.clear();
+            }
+            if !too_long {
+                line.extend_from_slice(&avail[..used]);
+            }
+            len += used as u64;
+            stream.consume(used);
+        }
+        if len == 0 {
+            return Ok(Resync::NotFound(format!(
+                "no known format in {bytes} bytes ({lines} lines)"
+            )));
+        }
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if !too_long {
+            if let Some(format) = crate::format::recognise_line(text) {
+                return Ok(Resync::Found(Start {
+                    format,
+                    first_line: line,
+                    stream,
+                    lines,
+                    bytes,
+                    skipped,
+                }));
+            }
+        }
+        let reason = if too_long {
+            Some(SkipReason::LineTooLong)
+        } else if text.contains(&0) || std::str::from_utf8(text).is_err() {
+            Some(SkipReason::Binary)
+        } else if text.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            Some(SkipReason::Unrecognised)
+        };
+        if let Some(reason) = reason {
+            *skipped.entry(reason).or_default() += 1;
+        }
+        lines += 1;
+        bytes += len;
     }
 }
 

@@ -185,8 +185,10 @@ impl<R: BufRead> Lines<R> {
                 Some(i) => (&avail[..i], i + 1, true),
                 None => (avail, avail.len(), false),
             };
+            // One byte over the limit is kept for a `\r` before the newline: the limit is on
+            // the line without its terminator, as in the block reader of the scan.
             if !too_long {
-                if buf.len() + chunk.len() > self.max {
+                if buf.len() + chunk.len() > self.max.saturating_add(1) {
                     too_long = true;
                     buf.clear();
                 } else {
@@ -198,11 +200,15 @@ impl<R: BufRead> Lines<R> {
                 break;
             }
         }
-        if too_long {
-            return Ok(Some(Line::TooLong));
+        if !too_long {
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            too_long = buf.len() > self.max;
         }
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
+        if too_long {
+            buf.clear();
+            return Ok(Some(Line::TooLong));
         }
         Ok(Some(Line::Text))
     }

@@ -173,6 +173,65 @@ fn exit_codes() {
         Some(2)
     );
     assert_eq!(pixelwarden(&["scan"], dir.path()).status.code(), Some(2));
+    // An input that could not be scanned at all: 3, even when findings exist elsewhere
+    // (a scan that missed evidence must not pass for complete), and listed first.
+    let junk = dir.path().join("junk.bin");
+    std::fs::write(&junk, [0u8, 1, 2, 3, 0xff].repeat(100)).unwrap();
+    let out = pixelwarden(
+        &[
+            "scan",
+            "--no-progress",
+            "--fail-on",
+            "critical",
+            logs,
+            junk.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let summary = &err[err.find("== pixelwarden scan summary ==").unwrap()..];
+    assert!(
+        summary.lines().nth(1).unwrap().starts_with("INCOMPLETE"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("junk.bin: format not recognised"),
+        "{summary}"
+    );
+    // A truncated archive: 3.
+    let gz = dir.path().join("cut.log.gz");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut e, "1709539200.000 1 10.0.0.1 TCP_MISS/200 1 GET https://cdn.example.com/a.js - HIER_DIRECT/x -\n".repeat(2000).as_bytes()).unwrap();
+    let bytes = e.finish().unwrap();
+    std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+    assert_eq!(
+        pixelwarden(&["scan", "--no-progress", gz.to_str().unwrap()], dir.path())
+            .status
+            .code(),
+        Some(3)
+    );
+    // A path that does not exist beside one that does: 3; none that exists: 2.
+    assert_eq!(
+        pixelwarden(
+            &[
+                "scan",
+                "--no-progress",
+                clean.to_str().unwrap(),
+                "/nonexistent/x.log"
+            ],
+            dir.path()
+        )
+        .status
+        .code(),
+        Some(3)
+    );
+    assert_eq!(
+        pixelwarden(&["scan", "--no-progress", "/nonexistent/x.log"], dir.path())
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(
         pixelwarden(&["scan", "--format", "nope", logs], dir.path())
             .status

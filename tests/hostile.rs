@@ -262,3 +262,151 @@ fn crlf_line_endings_are_accepted() {
     assert_eq!(n, 2);
     assert_eq!(stats.skipped_total(), 0);
 }
+
+/// The case 1: a good line, a line of 4 MiB or more, then a good line with an e-mail.
+/// The block after the over-long line was taken for another over-long line and the second
+/// good line was lost (2 MiB worked by the luck of alignment).
+#[test]
+fn a_valid_line_right_after_a_long_line_is_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = common::engine();
+    let max = engine.limits.max_line_bytes;
+    let second = HIT.replace(
+        "udff[em]=7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6",
+        "udff[em]=anna.svensson%40example.se",
+    );
+    for long_len in [2 << 20, 4 << 20, (4 << 20) + 3, 5 * max + 17, 9 << 20] {
+        let long = "x".repeat(long_len);
+        let p = write(
+            dir.path(),
+            "long.log",
+            format!("{HIT}\n{long}\n{second}\n").as_bytes(),
+        );
+        let inputs = [Input::File(p.clone())];
+        let (records, stats, _) = common::scan_inputs(&engine, &inputs, false, true);
+        assert_eq!(
+            stats.skipped.get(&SkipReason::LineTooLong),
+            Some(&1),
+            "long line of {long_len} bytes"
+        );
+        assert!(
+            records.iter().any(|r| r.kind.to_string() == "email"
+                && r.class.to_string() == "pii"
+                && matches!(r.source, pixelwarden::request::Origin::Line { line: 3, .. })),
+            "the e-mail on line 3 after a {long_len}-byte line was lost"
+        );
+        // The same on every path: threads, and the line-by-line reader without the prefilter.
+        let (n, _, _) = run(&engine, &[p.clone()]);
+        assert_eq!(n, records.len());
+        let (slow, slow_stats, _) = common::scan_inputs(&engine, &inputs, false, false);
+        assert_eq!(slow.len(), records.len());
+        assert_eq!(slow_stats.skipped, stats.skipped);
+    }
+}
+
+/// The case 2a: 1 MiB of random bytes, then valid Squid lines. The format is found
+/// where the records start; what came before is counted by reason; line numbers stay physical.
+#[test]
+fn a_damaged_head_of_random_bytes_is_skipped_and_the_rest_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes: Vec<u8> = (0..(1u32 << 20))
+        .map(|i| (i.wrapping_mul(2654435761).rotate_left(7) >> 11) as u8)
+        .collect();
+    let junk_lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+    bytes.push(b'\n');
+    let head_len = bytes.len() as u64;
+    for _ in 0..3 {
+        bytes.extend_from_slice(HIT.as_bytes());
+        bytes.push(b'\n');
+    }
+    let p = write(dir.path(), "damaged.log", &bytes);
+    let (n, stats, outcome) = run(&common::engine(), &[p]);
+    assert_eq!(n, 3, "every valid line after the junk is scanned");
+    assert!(outcome.unrecognised.is_empty());
+    assert!(!outcome.incomplete());
+    assert_eq!(outcome.resynced.len(), 1);
+    let r = &outcome.resynced[0];
+    assert_eq!(r.format, pixelwarden::format::Format::Squid);
+    assert_eq!(r.offset, head_len);
+    assert_eq!(r.line, junk_lines + 2);
+    let skipped: u64 = r.skipped.values().sum();
+    assert!(skipped > 0 && skipped <= junk_lines + 1, "{:?}", r.skipped);
+    assert!(
+        r.skipped.contains_key(&SkipReason::Binary),
+        "{:?}",
+        r.skipped
+    );
+    assert_eq!(stats.skipped_total(), skipped);
+    assert!(!stats.skipped.contains_key(&SkipReason::UnknownFormat));
+}
+
+/// The case 2b: a `.gz` whose first 64 MiB are zero bytes, then valid lines.
+#[test]
+fn a_gzip_with_64_mib_of_zeros_in_front_is_scanned_past_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        e.write_all(&zeros).unwrap();
+    }
+    e.write_all(b"\n").unwrap();
+    for _ in 0..2 {
+        e.write_all(HIT.as_bytes()).unwrap();
+        e.write_all(b"\n").unwrap();
+    }
+    let p = write(dir.path(), "zeros.log.gz", &e.finish().unwrap());
+    let (n, stats, outcome) = run(&common::engine(), &[p]);
+    assert_eq!(n, 2);
+    assert_eq!(outcome.resynced.len(), 1);
+    assert_eq!(outcome.resynced[0].offset, (64 << 20) + 1);
+    assert_eq!(outcome.resynced[0].line, 2);
+    assert_eq!(stats.skipped.get(&SkipReason::LineTooLong), Some(&1));
+    assert!(!outcome.incomplete());
+}
+
+/// A head longer than `max_resync_bytes` without a known record: not scanned, and the scan
+/// says so (exit code 3 in the CLI); `--format` still forces.
+#[test]
+fn resync_is_bounded_and_format_still_forces() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::load(
+        &[] as &[&str],
+        Limits {
+            max_resync_bytes: 4096,
+            ..Limits::default()
+        },
+    )
+    .unwrap();
+    let mut bytes = "garbage line that is no log format\n"
+        .repeat(400)
+        .into_bytes();
+    bytes.extend_from_slice(format!("{HIT}\n").as_bytes());
+    let p = write(dir.path(), "late.log", &bytes);
+    let (n, _, outcome) = run(&engine, &[p.clone()]);
+    assert_eq!(n, 0);
+    assert_eq!(outcome.unrecognised.len(), 1);
+    assert!(
+        outcome.unrecognised[0].1.contains("4"),
+        "{:?}",
+        outcome.unrecognised
+    );
+    assert!(outcome.incomplete());
+    // Forced: every line is parsed as Squid; the garbage is counted one by one.
+    let mut scanner = pixelwarden::pipeline::Scanner::new(
+        &engine,
+        pixelwarden::redact::Redactor::new([7; 32], false),
+    );
+    let opts = pixelwarden::scan::ScanOptions {
+        format: Some(pixelwarden::format::Format::Squid),
+        ..Default::default()
+    };
+    let mut found = 0;
+    let outcome = pixelwarden::scan::scan(&[Input::File(p)], &mut scanner, &opts, &mut |_| {
+        found += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(found, 1);
+    assert!(!outcome.incomplete());
+    assert!(outcome.resynced.is_empty());
+}

@@ -168,6 +168,28 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     None
 }
 
+/// Recognise a line format from one whole line alone: the line must look like the format and
+/// parse as it. Used to find where a file's records start after a damaged head (binary junk, a
+/// crash mid-write), so it never answers HAR, a document rather than lines.
+pub fn recognise_line(line: &[u8]) -> Option<Format> {
+    let line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
+    let text = std::str::from_utf8(line).ok()?.trim();
+    if text.starts_with("#separator") || text.starts_with("#fields") {
+        return Some(Format::Zeek);
+    }
+    let format = if text.starts_with('{') {
+        let value = serde_json::from_str::<serde_json::Value>(text).ok()?;
+        json::sniff_object(&value).filter(|f| *f != Format::Har)?
+    } else if squid::looks_like(text) {
+        Format::Squid
+    } else if clf::looks_like(text) {
+        Format::Clf
+    } else {
+        return None;
+    };
+    matches!(LineParser::new(format).parse(text), Ok(Parsed::Request(_))).then_some(format)
+}
+
 /// Read a double-quoted, backslash-escaped field starting at `s[0] == '"'`.
 /// Returns the unescaped text and the rest after the closing quote.
 pub(crate) fn read_quoted(s: &str) -> Option<(String, &str)> {
@@ -245,6 +267,23 @@ mod tests {
             sniff(br#"{"timestamp":"x","event_type":"alert","http":{"url":"/a"#),
             Some(Format::Eve)
         );
+    }
+
+    #[test]
+    fn single_lines_are_recognised_only_when_they_parse() {
+        let squid = b"1709539200.123    45 10.0.0.1 TCP_MISS/200 512 GET https://www.facebook.com/tr/?id=1 - HIER_DIRECT/1.2.3.4 image/gif";
+        assert_eq!(recognise_line(squid), Some(Format::Squid));
+        assert_eq!(recognise_line(b"#fields\tts\tuid"), Some(Format::Zeek));
+        let eve = br#"{"timestamp":"2024-03-04T08:00:00.000000+0000","event_type":"http","http":{"hostname":"a.example","url":"/"}}"#;
+        assert_eq!(recognise_line(eve), Some(Format::Eve));
+        // Half a JSON line, binary junk, a HAR document's first line, prose.
+        assert_eq!(recognise_line(br#"{"timestamp":"2024-03-04T08:00"#), None);
+        assert_eq!(recognise_line(b"\x00\x01\xff\xfe junk"), None);
+        assert_eq!(
+            recognise_line(br#"{"log":{"version":"1.2","entries":[]}}"#),
+            None
+        );
+        assert_eq!(recognise_line(b"hello world"), None);
     }
 
     #[test]
