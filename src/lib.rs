@@ -15,6 +15,7 @@ pub mod format;
 pub mod limits;
 pub mod pipeline;
 pub mod pixel;
+pub mod probe;
 pub mod redact;
 pub mod request;
 pub mod rules;

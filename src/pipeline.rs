@@ -23,6 +23,8 @@ use std::sync::Arc;
 pub struct Engine {
     pub recognizer: Recognizer,
     pub detectors: Detectors,
+    /// Consent banners (the probe's; compiled with the rest so a broken pack fails at start).
+    pub banners: crate::probe::banner::Banners,
     pub limits: Limits,
     pub packs: Vec<PackSpec>,
 }
@@ -46,6 +48,7 @@ impl Engine {
         Ok(Engine {
             recognizer: recognizer?,
             detectors: detectors?,
+            banners: crate::probe::banner::Banners::compile(&packs)?,
             limits,
             packs,
         })

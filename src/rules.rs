@@ -350,6 +350,9 @@ pub struct ExampleSpec {
     pub field: Option<String>,
     #[serde(default)]
     pub lang: Option<String>,
+    /// Consent examples: the button sits inside a recognised cookie banner.
+    #[serde(default)]
+    pub banner: Option<bool>,
 }
 
 /// Load the embedded packs, then every `*.toml` under each extra directory. A pack whose

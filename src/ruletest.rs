@@ -88,6 +88,17 @@ fn check(engine: &Engine, pack: &PackSpec, ex: &ExampleSpec) -> Result<(), Strin
         .text
         .as_deref()
         .ok_or("an example needs `request` or `text`")?;
+    if !pack.texts.is_empty() || !pack.platforms.is_empty() {
+        // Consent: what a banner button with this text does (`expect = ["accept"]`, `["reject"]`
+        // or `[]`), inside a recognised banner when `banner = true`.
+        let got: BTreeSet<String> = engine
+            .banners
+            .classify(text, ex.banner.unwrap_or(false))
+            .map(|c| c.as_str().to_string())
+            .into_iter()
+            .collect();
+        return compare(&got, ex);
+    }
     if !pack.terms.is_empty() {
         // Vocabulary: the text as a product name in a Meta hit.
         let field = ex.field.as_deref().unwrap_or("cd[content_name]");

@@ -21,6 +21,8 @@ pub enum Input {
     File(PathBuf),
     Stdin,
     Embedded(&'static str, &'static [u8]),
+    /// Bytes already in memory under a name (a probe's capture, a fuzzer's input).
+    Bytes(Arc<str>, Arc<[u8]>),
 }
 
 impl Input {
@@ -30,6 +32,7 @@ impl Input {
             Input::File(p) => Arc::from(p.display().to_string()),
             Input::Stdin => Arc::from("-"),
             Input::Embedded(name, _) => Arc::from(format!("sample:{name}")),
+            Input::Bytes(name, _) => name.clone(),
         }
     }
 
@@ -39,6 +42,7 @@ impl Input {
             Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
             Input::Stdin => None,
             Input::Embedded(_, b) => Some(b.len() as u64),
+            Input::Bytes(_, b) => Some(b.len() as u64),
         }
     }
 
@@ -52,6 +56,7 @@ impl Input {
             Input::File(p) => Box::new(File::open(p)?),
             Input::Stdin => Box::new(io::stdin()),
             Input::Embedded(_, bytes) => Box::new(*bytes),
+            Input::Bytes(_, bytes) => Box::new(io::Cursor::new(bytes.clone())),
         };
         let mut counted = BufReader::with_capacity(256 << 10, Counting { inner: raw, read });
         let head = counted.fill_buf()?;

@@ -15,6 +15,7 @@ pub mod vocab;
 
 use crate::error::Error;
 use crate::fasthash::HashSet;
+use crate::pixel::lexicon::LexKind;
 use crate::pixel::decode::{starts_with_ignore_case, Chain, Field, Step};
 use crate::pixel::{Beacon, Semantics};
 use crate::request::Scheme;
@@ -343,6 +344,8 @@ impl Detectors {
     /// Run every rule over a beacon whose fields carry their roles (as [`crate::pixel::Recognizer::beacon`] fills them).
     pub fn detect(&self, beacon: &Beacon, sem: &Semantics) -> Vec<Finding> {
         let mut out: Vec<Finding> = Vec::new();
+        // The site's country decides how a phone number without country code is read.
+        let region = beacon.site.as_deref().and_then(validate::region_of_site);
         for f in &beacon.fields {
             if f.value.is_empty() {
                 continue;
@@ -360,8 +363,11 @@ impl Detectors {
                 continue;
             }
             match sem.identity_of(f.role) {
-                Some((kind, detector)) => self.identity_field(f, kind, detector, &mut out),
-                None => self.pii_in(f, None, &mut out),
+                Some((kind, detector)) => {
+                    let lex = sem.lexicon_kind(f.role);
+                    self.identity_field(f, kind, detector, lex, region, &mut out)
+                }
+                None => self.pii_in(f, None, region, &mut out),
             }
             if f.role.content {
                 self.vocab_in(f, &mut out);
@@ -382,6 +388,8 @@ impl Detectors {
         f: &Field,
         kind: &Arc<str>,
         detector: &Arc<str>,
+        lex: Option<LexKind>,
+        region: Option<validate::Region>,
         out: &mut Vec<Finding>,
     ) {
         if self.placeholders.is_plain(&f.value) {
@@ -410,19 +418,21 @@ impl Detectors {
             return;
         }
         let before = out.len();
-        self.pii_in(f, Some(kind), out);
+        self.pii_in(f, Some(kind), region, out);
         if out.len() > before {
             return;
         }
         let v = f.value.trim();
+        // A custom field named for identity is only as good as its value: a flag, a number
+        // where a name belongs, a postal code that is no postal code, is not a person.
+        if lex.is_some_and(|k| !validate::lexicon_value(k, v)) {
+            return;
+        }
         let plain_ok = match &**kind {
             "name" => v.chars().any(char::is_alphabetic) && v.chars().count() <= 100,
             "postal_address" => v.chars().any(char::is_alphanumeric),
             "date_of_birth" => v.chars().filter(char::is_ascii_digit).count() >= 2,
-            "gender" => matches!(
-                v.to_lowercase().as_str(),
-                "f" | "m" | "female" | "male" | "k" | "kvinna" | "man" | "w" | "d"
-            ),
+            "gender" => validate::gender(v),
             "ip_address" => v.parse::<std::net::IpAddr>().is_ok(),
             _ => false,
         };
@@ -439,7 +449,13 @@ impl Detectors {
         }
     }
 
-    fn pii_in(&self, f: &Field, identity_kind: Option<&Arc<str>>, out: &mut Vec<Finding>) {
+    fn pii_in(
+        &self,
+        f: &Field,
+        identity_kind: Option<&Arc<str>>,
+        region: Option<validate::Region>,
+        out: &mut Vec<Finding>,
+    ) {
         let value = f.value.as_str();
         let digits = value.bytes().filter(u8::is_ascii_digit).count();
         let mut keyed: u128 = 0;
@@ -503,11 +519,11 @@ impl Detectors {
                 let text = m.as_str();
                 if d.validator
                     .as_deref()
-                    .is_some_and(|v| !validate::run(v, text))
+                    .is_some_and(|v| !validate::run_in(v, text, region))
                 {
                     continue;
                 }
-                let norm = normalize_pii(&d.kind, text);
+                let norm = normalize_pii(&d.kind, text, region);
                 out.push(finding(
                     f,
                     Class::Pii,
@@ -634,10 +650,10 @@ fn finding(
 
 /// The same person's e-mail or phone gets one fingerprint whether it was sent in plain text or
 /// as the SHA-256 Meta and Google send: plaintext is normalised and hashed the way they do.
-fn normalize_pii(kind: &str, text: &str) -> String {
+fn normalize_pii(kind: &str, text: &str, region: Option<validate::Region>) -> String {
     match kind {
         "email" => sha256_hex(&text.trim().to_lowercase()),
-        "phone" => validate::plausible_phone(text)
+        "phone" => validate::plausible_phone_in(text, region)
             .map(|d| sha256_hex(&d))
             .unwrap_or_else(|| validate::digits(text)),
         // SE and DK numbers share the ten-digit shape: one value, one fingerprint, whichever matched.
@@ -712,7 +728,7 @@ mod tests {
     #[test]
     fn plaintext_and_hashed_email_share_a_fingerprint_input() {
         assert_eq!(
-            normalize_pii("email", " Anna.Svensson@Example.se"),
+            normalize_pii("email", " Anna.Svensson@Example.se", None),
             "7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6"
         );
     }

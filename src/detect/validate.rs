@@ -27,10 +27,16 @@ pub fn known(name: &str) -> bool {
 }
 
 pub fn run(name: &str, text: &str) -> bool {
+    run_in(name, text, None)
+}
+
+/// [`run`] with the country a site is in (from its domain), which decides how a national
+/// phone number without country code is read.
+pub fn run_in(name: &str, text: &str, region: Option<Region>) -> bool {
     match name {
         "email" => email(text),
         "phone" => phone(text),
-        "phone-plausible" => plausible_phone(text).is_some(),
+        "phone-plausible" => phone_number(text, false, region).is_some(),
         "phone-se" => phone_se(text),
         "se-personnummer" => se_personnummer(text).is_some(),
         "no-fodselsnummer" => no_fodselsnummer(text),
@@ -50,6 +56,52 @@ pub fn run(name: &str, text: &str) -> bool {
     }
 }
 
+/// Whether a plaintext value fits the identity a custom field's name promised (the lexicon's
+/// fields are named by sites, so a name alone is weaker evidence than a vendor's field).
+pub fn lexicon_value(kind: crate::pixel::lexicon::LexKind, v: &str) -> bool {
+    use crate::pixel::lexicon::LexKind as K;
+    let lower = v.to_lowercase();
+    let flag = matches!(
+        lower.as_str(),
+        "" | "0" | "1" | "true" | "false" | "yes" | "no" | "ja" | "nej" | "nei" | "kyllä" | "ei"
+            | "nein" | "on" | "off" | "null" | "none" | "undefined" | "nan" | "n/a" | "-"
+    );
+    if flag {
+        return false;
+    }
+    let letters = v.chars().filter(|c| c.is_alphabetic()).count();
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    match kind {
+        // Digits (3 to 10, maybe a space or dash: 114 55, 0150, 10115, 12345-6789) or the
+        // letter-digit codes of the UK, Canada, the Netherlands, Poland and Ireland.
+        K::PostalCode => {
+            (3..=10).contains(&digits)
+                && v.len() <= 12
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+                && letters <= 4
+        }
+        K::FirstName | K::LastName | K::FullName | K::City => {
+            letters >= 2 && digits == 0 && v.chars().count() <= 100
+        }
+        K::Street => letters >= 3 && v.chars().count() <= 200,
+        K::Gender => gender(v),
+        _ => true,
+    }
+}
+
+/// A gender (or a salutation standing for one) in the languages of the packs.
+pub fn gender(v: &str) -> bool {
+    matches!(
+        v.trim().trim_end_matches('.').to_lowercase().as_str(),
+        "f" | "m" | "w" | "d" | "k" | "x"
+            | "female" | "male" | "woman" | "man" | "women" | "men" | "other" | "non-binary"
+            | "kvinna" | "kvinne" | "kvinde" | "mand" | "mann" | "nainen" | "mies"
+            | "frau" | "weiblich" | "männlich" | "divers" | "vrouw" | "femme" | "homme"
+            | "mr" | "mrs" | "ms" | "miss" | "herr" | "fru" | "fröken" | "frk" | "hr"
+            | "madame" | "monsieur" | "mme"
+    )
+}
+
 /// The domain must end in a public suffix the Public Suffix List knows, with a label before it.
 pub fn email(text: &str) -> bool {
     let Some((local, domain)) = text.rsplit_once('@') else {
@@ -66,57 +118,140 @@ pub fn email(text: &str) -> bool {
 }
 
 /// Valid number in the international numbering plan; national forms are read as Swedish.
+/// A country, as the phone numbering plans know it.
+pub type Region = phonenumber::country::Id;
+
+/// The country a site's domain says it is in (`apotek.example.se` → SE); `None` for generic
+/// domains (`.com`, `.org`) and hosts without a country-code TLD.
+pub fn region_of_site(host: &str) -> Option<Region> {
+    use phonenumber::country::Id;
+    let tld = host.trim_end_matches('.').rsplit('.').next()?;
+    Some(match tld.to_ascii_lowercase().as_str() {
+        "se" => Id::SE,
+        "no" => Id::NO,
+        "dk" => Id::DK,
+        "fi" => Id::FI,
+        "is" => Id::IS,
+        "de" => Id::DE,
+        "at" => Id::AT,
+        "ch" => Id::CH,
+        "nl" => Id::NL,
+        "be" => Id::BE,
+        "fr" => Id::FR,
+        "it" => Id::IT,
+        "es" => Id::ES,
+        "pl" => Id::PL,
+        "ie" => Id::IE,
+        "uk" => Id::GB,
+        "ee" => Id::EE,
+        "lv" => Id::LV,
+        "lt" => Id::LT,
+        "us" => Id::US,
+        _ => return None,
+    })
+}
+
 pub fn phone(text: &str) -> bool {
     normalize_phone(text).is_some()
 }
 
 /// E.164 digits without `+` (`46701234567`) when the text is a valid number.
 pub fn normalize_phone(text: &str) -> Option<String> {
-    phone_number(text, true)
+    phone_number(text, true, None)
 }
 
 /// Like [`normalize_phone`], but only asks for a known country code and a dialable length,
 /// not a number range in service. For fields a vendor defines as the phone identity field,
 /// where any number the site believed to be the person's counts (test and reserved ranges too).
 pub fn plausible_phone(text: &str) -> Option<String> {
-    phone_number(text, false)
+    phone_number(text, false, None)
 }
 
-fn phone_number(text: &str, strict: bool) -> Option<String> {
+/// [`plausible_phone`] for a number seen on a site in `region`.
+pub fn plausible_phone_in(text: &str, region: Option<Region>) -> Option<String> {
+    phone_number(text, false, region)
+}
+
+fn phone_number(text: &str, strict: bool, region: Option<Region>) -> Option<String> {
     let t = text.trim();
     let d = digits(t);
     if !(7..=15).contains(&d.len()) {
         return None;
     }
     // Meta's normalised form is digits with country code and no '+': try it as international.
-    let candidates: Vec<String> = if t.starts_with('+') {
-        vec![format!("+{d}")]
+    // Without '+', '00' or a trunk '0', a number is national only where numbers are written
+    // without a trunk prefix: Norway and Denmark (8 digits), Poland and Spain (9), the US (10).
+    use phonenumber::country::Id;
+    let candidates: Vec<(Id, String)> = if t.starts_with('+') {
+        vec![(Id::SE, format!("+{d}"))]
     } else if t.starts_with("00") {
-        vec![format!("+{}", &d[2..])]
+        vec![(Id::SE, format!("+{}", &d[2..]))]
     } else if d.starts_with('0') {
-        vec![t.to_string()]
+        // A trunk '0': national, of a country that writes one. Sweden first (the case this
+        // tool was built for), then its neighbours and the large European plans.
+        region
+            .into_iter()
+            .chain([Id::SE, Id::FI, Id::DE, Id::GB, Id::NL, Id::FR, Id::AT, Id::CH, Id::BE, Id::IE])
+            .map(|r| (r, t.to_string()))
+            .collect()
     } else {
-        vec![format!("+{d}"), t.to_string()]
+        let mut c = vec![(Id::SE, format!("+{d}"))];
+        // The site's own country first, where numbers are written without a trunk prefix.
+        if let Some(r) = region.filter(|r| !matches!(r, Id::SE | Id::FI | Id::DE | Id::GB)) {
+            c.insert(0, (r, d.clone()));
+        }
+        match d.len() {
+            8 => c.extend([(Id::NO, d.clone()), (Id::DK, d.clone())]),
+            9 => c.extend([(Id::PL, d.clone()), (Id::ES, d.clone())]),
+            10 => c.push((Id::US, d.clone())),
+            _ => {}
+        }
+        c
     };
-    candidates.iter().find_map(|c| {
-        let n = phonenumber::parse(Some(phonenumber::country::Id::SE), c).ok()?;
-        let national = n.national().value().to_string().len();
-        let ok = if strict {
-            phonenumber::is_valid(&n)
-        } else {
-            phonenumber::metadata::DATABASE
-                .by_code(&n.code().value())
-                .is_some()
-                && (6..=13).contains(&national)
-        };
-        ok.then(|| {
-            n.format()
-                .mode(phonenumber::Mode::E164)
-                .to_string()
-                .trim_start_matches('+')
-                .to_string()
+    let parsed: Vec<phonenumber::PhoneNumber> = candidates
+        .iter()
+        .filter_map(|(region, c)| phonenumber::parse(Some(*region), c).ok())
+        .collect();
+    let e164 = |n: &phonenumber::PhoneNumber| {
+        n.format()
+            .mode(phonenumber::Mode::E164)
+            .to_string()
+            .trim_start_matches('+')
+            .to_string()
+    };
+    // A reading the numbering plan calls valid wins (07700 900123 is British, not Finnish);
+    // otherwise, when plausibility is enough, the first that could be held by the plan.
+    if let Some(n) = parsed.iter().find(|n| phonenumber::is_valid(n)) {
+        return Some(e164(n));
+    }
+    if strict {
+        return None;
+    }
+    parsed.iter().find(|n| possible_length(n)).map(e164)
+}
+
+/// A number its country's plan could hold: its national part has one of the lengths some
+/// region of that calling code allows for fixed or mobile lines (a millisecond timestamp read
+/// as +1 … has 12 national digits, which no NANP number has).
+fn possible_length(n: &phonenumber::PhoneNumber) -> bool {
+    let national = n.national().value().to_string().len();
+    phonenumber::metadata::DATABASE
+        .by_code(&n.code().value())
+        .is_some_and(|regions| {
+            regions.iter().any(|m| {
+                let d = m.descriptors();
+                let mut lengths = [d.fixed_line(), d.mobile()]
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|x| x.possible_length().iter().copied())
+                    .peekable();
+                if lengths.peek().is_none() {
+                    (6..=13).contains(&national)
+                } else {
+                    lengths.any(|l| usize::from(l) == national)
+                }
+            })
         })
-    })
 }
 
 pub fn phone_se(text: &str) -> bool {
@@ -506,3 +641,4 @@ mod tests {
         assert!(!luhn("4111111111111112"));
     }
 }
+

@@ -381,6 +381,33 @@ impl<'a> Decoder<'a> {
             chain.truncate(mark);
             return;
         }
+        // A form string packed into one field (Criteo `p0=e%3Dce%26m%3D%5B<hash>%5D`, a GA4
+        // parameter holding `a=b&email=x`, Matomo bulk requests): its pairs become fields under
+        // the field's path, after the whole value is kept for the detectors that read text.
+        if is_nested_form(t) {
+            self.leaf(&path, t.to_string(), chain, event);
+            chain.push(Step::Form);
+            for (name, v) in form_urlencoded::parse(t.as_bytes()) {
+                let (name, _) = peel_percent(&name);
+                let child = format!("{path}.{name}");
+                // A bracketed list without quotes (OneTag `m=[<hash>]`): its items.
+                match v.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+                    Some(inner) if !inner.contains(['[', ']', '"']) => {
+                        let items: Vec<&str> = inner.split(',').filter(|x| !x.is_empty()).collect();
+                        if let [one] = items.as_slice() {
+                            self.value(child, one, chain, event, depth + 1);
+                        } else {
+                            for (i, item) in items.iter().enumerate() {
+                                self.value(format!("{child}[{i}]"), item, chain, event, depth + 1);
+                            }
+                        }
+                    }
+                    _ => self.value(child, &v, chain, event, depth + 1),
+                }
+            }
+            chain.truncate(mark);
+            return;
+        }
         let owned = t.to_string();
         self.leaf(path, owned, chain, event);
         chain.truncate(mark);
@@ -435,6 +462,28 @@ fn is_http_url(t: &str) -> bool {
 /// ASCII-case-insensitive prefix test, without lowercasing a copy.
 pub fn starts_with_ignore_case(t: &str, prefix: &str) -> bool {
     t.len() >= prefix.len() && t.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// A value that is itself a form string: `key=value` pairs joined by `&`, keys short names,
+/// no spaces, at least one non-empty value (so `abc=` base64 padding is not one).
+fn is_nested_form(text: &str) -> bool {
+    if !text.contains('=') || text.contains([' ', '\n', '{', '"']) || text.len() < 3 {
+        return false;
+    }
+    let mut any_value = false;
+    for part in text.split('&') {
+        let Some((k, v)) = part.split_once('=') else {
+            return false;
+        };
+        let key_ok = !k.is_empty()
+            && k.len() <= 64
+            && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.[]%".contains(&b));
+        if !key_ok {
+            return false;
+        }
+        any_value |= !v.is_empty();
+    }
+    any_value
 }
 
 fn looks_like_form(text: &str) -> bool {

@@ -9,6 +9,7 @@
 
 pub mod consent;
 pub mod decode;
+pub mod lexicon;
 
 use crate::error::Error;
 use crate::limits::Limits;
@@ -64,6 +65,9 @@ pub struct Semantics {
     identity_meta: Vec<(Arc<str>, Arc<str>)>,
     /// `(type, detector id)` per secret pattern.
     secret_meta: Vec<(Arc<str>, Arc<str>)>,
+    /// Custom fields named for identity in any language; their identity entries follow the
+    /// vendor's own in `identity_meta`, one per [`lexicon::LexKind`].
+    lexicon: Option<Arc<lexicon::Lexicon>>,
 }
 
 /// What a field path means to its vendor: indices of the first identity and secret patterns it
@@ -107,9 +111,6 @@ impl RoleMemo {
 impl Semantics {
     pub fn role(&self, path: &str) -> Role {
         let mut role = Role::default();
-        if self.patterns.is_empty() {
-            return role;
-        }
         for i in self.patterns.matches(path.as_bytes()).iter() {
             if i < self.identities {
                 role.identity.get_or_insert(i as u32);
@@ -120,7 +121,18 @@ impl Semantics {
                 break;
             }
         }
+        if role.identity.is_none() && role.secret.is_none() {
+            if let Some(kind) = self.lexicon.as_ref().and_then(|l| l.field_kind(path)) {
+                role.identity = Some((self.identities + kind as usize) as u32);
+            }
+        }
         role
+    }
+    /// The finer identity a custom field's name gave (first name, postal code ...), when the
+    /// lexicon rather than the vendor's pack made it an identity field.
+    pub fn lexicon_kind(&self, role: Role) -> Option<lexicon::LexKind> {
+        let i = (role.identity? as usize).checked_sub(self.identities)?;
+        lexicon::LexKind::ALL.get(i).copied()
     }
     /// `(kind, detector)` when the field carries a person's identity.
     pub fn identity(&self, path: &str) -> Option<(&Arc<str>, &Arc<str>)> {
@@ -141,6 +153,7 @@ impl Semantics {
             secrets: 0,
             identity_meta: Vec::new(),
             secret_meta: Vec::new(),
+            lexicon: None,
         }
     }
 }
@@ -248,6 +261,8 @@ enum BlockSearch {
 #[derive(Debug, Clone)]
 pub struct Recognizer {
     pub vendors: Vec<Vendor>,
+    /// The identity lexicon (also what the probe fills forms by).
+    pub lexicon: Option<Arc<lexicon::Lexicon>>,
     endpoints: Vec<Endpoint>,
     prefilter: AhoCorasick,
     block_prefilter: BlockSearch,
@@ -263,6 +278,7 @@ impl Recognizer {
         // Identity, content and secret fields declared outside any vendor apply to every vendor,
         // after the vendor's own (e.g. `hem`, `email_hash` anywhere).
         let global: Vec<&PackSpec> = packs.iter().filter(|p| p.vendor.is_none()).collect();
+        let lexicon = lexicon::Lexicon::compile(packs)?.map(Arc::new);
         if let Some(pack) = global.iter().find(|p| !p.endpoints.is_empty()) {
             return Err(Error::rules(format!(
                 "{}: pack `{}` has endpoints but no [vendor]",
@@ -298,6 +314,12 @@ impl Recognizer {
                     identity.push(glob_to_regex(f));
                     identity_meta
                         .push((Arc::from(i.kind.as_str()), Arc::from(i.detector.as_str())));
+                }
+            }
+            if let Some(lex) = &lexicon {
+                let detector: Arc<str> = Arc::from(lex.detector.as_str());
+                for kind in lexicon::LexKind::ALL {
+                    identity_meta.push((Arc::from(kind.identity_kind()), detector.clone()));
                 }
             }
             let mut secrets = Vec::new();
@@ -336,6 +358,7 @@ impl Recognizer {
                     secrets: secrets.len(),
                     identity_meta,
                     secret_meta,
+                    lexicon: lexicon.clone(),
                 },
             });
         }
@@ -365,6 +388,7 @@ impl Recognizer {
             .collect();
         Ok(Recognizer {
             vendors,
+            lexicon,
             endpoints,
             prefilter,
             block_prefilter,
@@ -671,7 +695,7 @@ mod tests {
         assert!(email.identity.is_some());
         assert_eq!(sem.role("UDFF[EM]"), email);
         // A non-ASCII look-alike is another parameter to the vendor.
-        assert_eq!(sem.role("udff[\u{e9}m]").identity, None);
+        assert_eq!(sem.role("udff[\u{e9}mx]").identity, None);
         assert!(sem.role("cd[content_name]").content);
         let mut memo = RoleMemo::default();
         for path in ["udff[em]", "cd[content_name]", "ev", "udff[em]"] {

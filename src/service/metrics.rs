@@ -30,6 +30,10 @@ pub struct Metrics {
     pub snapshot_bytes: IntGauge,
     pub restores: IntCounter,
     pub snapshot_errors: IntCounter,
+    pub sink_stalled: IntGauge,
+    pub sink_stalls: IntCounterVec,
+    pub pending_bytes: IntGauge,
+    pub reopens: IntCounter,
 }
 
 fn simple_counter(r: &Registry, name: &str, help: &str) -> IntCounter {
@@ -200,6 +204,27 @@ impl Metrics {
                 "pixelwarden_drift_state_errors_total",
                 "Drift baselines that could not be restored (the partition learns again)",
             ),
+            sink_stalled: gauge(
+                &r,
+                "pixelwarden_sink_stalled",
+                "1 while a findings sink cannot make its writes durable (disk full, broker away): consumption is paused and the sync retried",
+            ),
+            sink_stalls: counter(
+                &r,
+                "pixelwarden_sink_stalls_total",
+                "Times a findings sink stalled, by sink",
+                &["sink"],
+            ),
+            pending_bytes: gauge(
+                &r,
+                "pixelwarden_findings_pending_bytes",
+                "Findings serialised but not yet written to the findings file",
+            ),
+            reopens: simple_counter(
+                &r,
+                "pixelwarden_findings_file_reopens_total",
+                "Findings file reopened on SIGHUP (log rotation)",
+            ),
             registry: r,
         }
     }
@@ -214,6 +239,7 @@ impl Metrics {
         }
         for sink in ["file", "kafka", "state"] {
             self.sink_errors.with_label_values(&[sink]);
+            self.sink_stalls.with_label_values(&[sink]);
         }
         for sink in ["alertmanager", "webhook", "stdout"] {
             self.alerts_sent.with_label_values(&[sink]);

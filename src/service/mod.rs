@@ -26,6 +26,7 @@ use crate::pipeline::Engine;
 use crate::redact::Redactor;
 use anyhow::{Context as _, Result};
 use metrics::Metrics;
+use sinks::SinkFailure;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::Message;
@@ -352,6 +353,12 @@ struct Core {
     /// After shutdown the callbacks (run again when the consumer closes) do nothing.
     closed: bool,
     buf: Vec<u8>,
+    /// Since when a sink could not make its writes durable (disk full, broker away): the
+    /// assigned partitions are paused and every commit tick retries the sync.
+    stalled: Option<Instant>,
+    last_stall_log: Option<Instant>,
+    /// `/readyz`: false while stalled.
+    ready: Arc<AtomicBool>,
 }
 
 impl Core {
@@ -460,6 +467,8 @@ impl Core {
                     }
                 }
                 if let Err((sink, e)) = self.sinks.write(&records, &mut self.buf) {
+                    // Serialising or enqueueing failed outright (not a full disk: the file
+                    // keeps what it cannot write yet).
                     self.metrics.sink_errors.with_label_values(&[sink]).inc();
                     return Err(e.context(format!("findings sink `{sink}`")));
                 }
@@ -506,17 +515,31 @@ impl Core {
         Ok(())
     }
 
-    /// Make the sinks durable, then commit the watermarks that moved.
+    /// Make the sinks durable, then commit the watermarks that moved. A sink that stalls
+    /// (disk full, findings broker away) pauses consumption instead of ending the run; the
+    /// next tick retries, and nothing is committed meanwhile.
     fn commit(&mut self, consumer: &BaseConsumer<ServiceContext>, mode: CommitMode) -> Result<()> {
         let pending = self.watermarks.take_commits();
-        if pending.is_empty() {
+        if pending.is_empty() && self.stalled.is_none() {
             return Ok(());
         }
-        if let Err((sink, e)) = self.sinks.sync() {
-            self.metrics.sink_errors.with_label_values(&[sink]).inc();
-            return Err(e.context(format!(
-                "findings sink `{sink}` could not make its writes durable; offsets not committed"
-            )));
+        match self.sinks.sync() {
+            Ok(()) => self.unstall(consumer),
+            Err(SinkFailure::Stalled(sink, e)) if !matches!(mode, CommitMode::Sync) => {
+                self.watermarks.retry(&pending);
+                self.stall(consumer, sink, &e);
+                return Ok(());
+            }
+            Err(f) => {
+                let sink = f.sink();
+                self.metrics.sink_errors.with_label_values(&[sink]).inc();
+                return Err(f.into_error().context(format!(
+                    "findings sink `{sink}` could not make its writes durable; offsets not committed"
+                )));
+            }
+        }
+        if pending.is_empty() {
+            return Ok(());
         }
         tracing::debug!(target: "pixelwarden::service", "committing {pending:?}");
         let mut tpl = TopicPartitionList::new();
@@ -550,6 +573,56 @@ impl Core {
         Ok(())
     }
 
+    fn stall(&mut self, consumer: &BaseConsumer<ServiceContext>, sink: &'static str, e: &anyhow::Error) {
+        let now = Instant::now();
+        if self.stalled.is_none() {
+            self.stalled = Some(now);
+            self.metrics.sink_stalls.with_label_values(&[sink]).inc();
+            self.metrics.sink_stalled.set(1);
+            self.ready.store(false, Ordering::Relaxed);
+        }
+        // Partitions assigned since the stall began are paused too.
+        if let Ok(tpl) = consumer.assignment() {
+            let _ = consumer.pause(&tpl);
+        }
+        self.metrics.pending_bytes.set(self.sinks.pending_bytes() as i64);
+        if self
+            .last_stall_log
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(30))
+        {
+            self.last_stall_log = Some(now);
+            tracing::warn!(target: "pixelwarden::service", event = "sink_stalled", sink,
+                pending_bytes = self.sinks.pending_bytes(),
+                "findings sink `{sink}` cannot make its writes durable ({e:#}); consumption paused, retrying every commit tick");
+        }
+    }
+
+    fn unstall(&mut self, consumer: &BaseConsumer<ServiceContext>) {
+        let Some(since) = self.stalled.take() else {
+            return;
+        };
+        self.last_stall_log = None;
+        if let Ok(tpl) = consumer.assignment() {
+            let _ = consumer.resume(&tpl);
+        }
+        self.metrics.sink_stalled.set(0);
+        self.metrics.pending_bytes.set(0);
+        self.ready.store(true, Ordering::Relaxed);
+        tracing::warn!(target: "pixelwarden::service", event = "sink_recovered",
+            "findings sinks durable again after {:.1} s; consumption resumed", since.elapsed().as_secs_f64());
+    }
+
+    /// SIGHUP: make the findings durable, then start a new findings file at the same path.
+    fn reopen(&mut self) -> Result<()> {
+        if let Err(f) = self.sinks.sync() {
+            tracing::warn!(target: "pixelwarden::service", "SIGHUP: findings not yet durable ({:#}); reopening anyway, pending findings go to the new file", f.into_error());
+        }
+        self.sinks.reopen()?;
+        self.metrics.reopens.inc();
+        tracing::warn!(target: "pixelwarden::service", event = "findings_file_reopened", "SIGHUP: findings file reopened");
+        Ok(())
+    }
+
     /// Partitions are being taken away: finish their work, snapshot their baselines, commit.
     fn revoke(
         &mut self,
@@ -571,10 +644,20 @@ impl Core {
             self.drain(Duration::from_millis(100))?;
         }
         self.snapshot(&lost, true)?;
-        if let Err((sink, e)) = self.sinks.sync() {
-            self.metrics.sink_errors.with_label_values(&[sink]).inc();
-            return Err(e.context(format!("findings sink `{sink}` failed before a revoke")));
-        }
+        let durable = match self.sinks.sync() {
+            Ok(()) => true,
+            // Not durable now: the revoked partitions are not committed, so their next owner
+            // reads the uncommitted records again (duplicates, never a loss).
+            Err(SinkFailure::Stalled(sink, e)) => {
+                tracing::warn!(target: "pixelwarden::service", sink, "revoke while stalled: not committing the revoked partitions ({e:#})");
+                false
+            }
+            Err(f) => {
+                let sink = f.sink();
+                self.metrics.sink_errors.with_label_values(&[sink]).inc();
+                return Err(f.into_error().context(format!("findings sink `{sink}` failed before a revoke")));
+            }
+        };
         let mut commit = TopicPartitionList::new();
         for (topic, partition) in &lost {
             let _ = self
@@ -583,7 +666,9 @@ impl Core {
                 .remove_label_values(&[topic, &partition.to_string()]);
             // Still in flight after the limit: not committed, the next owner reads it again.
             if let Some(off) = self.watermarks.revoke(topic, *partition) {
-                commit.add_partition_offset(topic, *partition, Offset::Offset(off))?;
+                if durable {
+                    commit.add_partition_offset(topic, *partition, Offset::Offset(off))?;
+                }
             }
             self.assigned
                 .retain(|(t, p, _)| !(*p == *partition && &**t == topic.as_str()));
@@ -864,6 +949,9 @@ pub async fn run(
         fatal: None,
         closed: false,
         buf: Vec::new(),
+        stalled: None,
+        last_stall_log: None,
+        ready: ready.clone(),
     }));
 
     let mut client = ClientConfig::new();
@@ -898,6 +986,21 @@ pub async fn run(
             }
         })
     };
+    // SIGHUP: reopen the findings file (log rotation), between two loop iterations.
+    let reopen = Arc::new(AtomicBool::new(false));
+    let hangup = {
+        let reopen = reopen.clone();
+        tokio::spawn(async move {
+            let Ok(mut hup) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            else {
+                return;
+            };
+            while hup.recv().await.is_some() {
+                reopen.store(true, Ordering::Relaxed);
+            }
+        })
+    };
     ready.store(true, Ordering::Relaxed);
     let loop_cfg = LoopConfig {
         max_in_flight: cfg.queue.max(1) * n_workers,
@@ -909,7 +1012,7 @@ pub async fn run(
     let result = {
         let core = core.clone();
         tokio::task::spawn_blocking(move || {
-            let r = coordinate(&consumer, &core, &stop, &loop_cfg);
+            let r = coordinate(&consumer, &core, &stop, &reopen, &loop_cfg);
             // Closing the consumer runs the revoke callback again: make it a no-op.
             lock(&core).closed = true;
             drop(consumer);
@@ -920,6 +1023,7 @@ pub async fn run(
     };
     ready.store(false, Ordering::Relaxed);
     watcher.abort();
+    hangup.abort();
     // Workers end when their inboxes close.
     let (report, alert_tx) = {
         let mut c = lock(&core);
@@ -949,6 +1053,7 @@ fn coordinate(
     consumer: &BaseConsumer<ServiceContext>,
     core: &Mutex<Core>,
     stop: &AtomicBool,
+    reopen: &AtomicBool,
     cfg: &LoopConfig,
 ) -> Result<()> {
     let mut last_message = Instant::now();
@@ -1019,6 +1124,13 @@ fn coordinate(
             last_lag = Instant::now();
             c.update_lag(consumer);
         }
+        if reopen.swap(false, Ordering::Relaxed) {
+            c.reopen()?;
+        }
+        if c.stalled.is_some() {
+            // Waiting for a sink is not being idle.
+            last_message = Instant::now();
+        }
         if let Some(idle) = cfg.idle {
             if c.in_flight == 0 && last_message.elapsed() >= idle {
                 break;
@@ -1036,9 +1148,10 @@ fn coordinate(
     c.snapshot(&all, false)?;
     if c.snapshots_pending == 0 && !all.is_empty() && c.state.is_some() {
         // Snapshots must be durable even when no offset moved since the last commit.
-        if let Err((sink, e)) = c.sinks.sync() {
+        if let Err(f) = c.sinks.sync() {
+            let sink = f.sink();
             c.metrics.sink_errors.with_label_values(&[sink]).inc();
-            return Err(e.context(format!("sink `{sink}` failed at shutdown")));
+            return Err(f.into_error().context(format!("sink `{sink}` failed at shutdown")));
         }
     }
     c.commit(consumer, CommitMode::Sync)?;

@@ -67,7 +67,7 @@ impl DurableProducer {
         Ok(DurableProducer {
             producer,
             checked: 0,
-            flush_timeout: Duration::from_secs(60),
+            flush_timeout: Duration::from_secs(5),
         })
     }
 
@@ -89,11 +89,11 @@ impl DurableProducer {
         }
     }
 
-    /// Wait until everything enqueued is acknowledged; an error if any delivery failed.
-    pub fn sync(&mut self) -> Result<()> {
-        self.producer
-            .flush(self.flush_timeout)
-            .context("flushing the producer")?;
+    /// Wait until everything enqueued is acknowledged. Still queued after the flush timeout
+    /// (the broker is away): a stall, retried; librdkafka keeps retrying the messages until
+    /// `message.timeout.ms`. A delivery that failed for good: the records are lost, a failure.
+    pub fn sync(&mut self) -> Result<(), SinkFailure> {
+        let flushed = self.producer.flush(self.flush_timeout);
         let failed = self.producer.context().failed.load(Ordering::Relaxed);
         if failed > self.checked {
             let why = self
@@ -104,10 +104,37 @@ impl DurableProducer {
                 .unwrap_or_else(|p| p.into_inner())
                 .clone()
                 .unwrap_or_default();
-            anyhow::bail!("{} deliveries failed: {why}", failed - self.checked);
+            let lost = failed - self.checked;
+            self.checked = failed;
+            return Err(SinkFailure::Failed(
+                "kafka",
+                anyhow::anyhow!("{lost} deliveries failed: {why}"),
+            ));
         }
-        self.checked = failed;
-        Ok(())
+        flushed.map_err(|e| {
+            SinkFailure::Stalled(
+                "kafka",
+                anyhow::Error::new(e).context(format!(
+                    "{} messages still waiting for the broker",
+                    self.producer.in_flight_count()
+                )),
+            )
+        })
+    }
+}
+
+impl SinkFailure {
+    fn context(self, what: String) -> SinkFailure {
+        match self {
+            SinkFailure::Stalled(s, e) => SinkFailure::Stalled(s, e.context(what)),
+            SinkFailure::Failed(s, e) => SinkFailure::Failed(s, e.context(what)),
+        }
+    }
+    fn named(self, sink: &'static str) -> SinkFailure {
+        match self {
+            SinkFailure::Stalled(_, e) => SinkFailure::Stalled(sink, e),
+            SinkFailure::Failed(_, e) => SinkFailure::Failed(sink, e),
+        }
     }
 }
 
@@ -171,10 +198,131 @@ fn drop_torn_tail(path: &std::path::Path) -> std::io::Result<u64> {
     Ok(len)
 }
 
+/// Why the sinks could not make their writes durable.
+#[derive(Debug)]
+pub enum SinkFailure {
+    /// The condition may pass (the file system is full, the findings topic's broker is
+    /// unreachable): the writes are kept, consumption pauses, and the sync is retried.
+    Stalled(&'static str, anyhow::Error),
+    /// Writes were lost (a delivery failed): the run ends without committing, and the records
+    /// are read again after a restart.
+    Failed(&'static str, anyhow::Error),
+}
+
+impl SinkFailure {
+    pub fn sink(&self) -> &'static str {
+        match self {
+            SinkFailure::Stalled(s, _) | SinkFailure::Failed(s, _) => s,
+        }
+    }
+    pub fn into_error(self) -> anyhow::Error {
+        match self {
+            SinkFailure::Stalled(_, e) | SinkFailure::Failed(_, e) => e,
+        }
+    }
+}
+
+/// Errors of the file system that pass when someone makes room or the disk comes back.
+fn passes(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(e.kind(), K::StorageFull | K::QuotaExceeded | K::Interrupted | K::WouldBlock)
+        || matches!(e.raw_os_error(), Some(5 | 28 | 122))
+}
+
+/// The findings file: records are serialised into `pending` and written from there, so a
+/// write the file system refuses half-way (disk full) loses nothing: what was not written
+/// stays pending and is written, from the same byte, when the sync is retried.
+struct FileSink {
+    path: PathBuf,
+    out: FileOut,
+    pending: Vec<u8>,
+}
+
+enum FileOut {
+    Stdout(std::io::Stdout),
+    File(std::fs::File),
+}
+
+/// Pending bytes written out before a sync is due, to keep the buffer small.
+const FILE_WRITE_AT: usize = 1 << 20;
+
+impl FileSink {
+    fn open(path: &std::path::Path) -> Result<FileSink> {
+        if path.as_os_str() == "-" {
+            return Ok(FileSink {
+                path: path.to_path_buf(),
+                out: FileOut::Stdout(std::io::stdout()),
+                pending: Vec::new(),
+            });
+        }
+        let torn = drop_torn_tail(path)
+            .with_context(|| format!("{}: cannot check its last line", path.display()))?;
+        if torn > 0 {
+            tracing::warn!(target: "pixelwarden::service", path = %path.display(), bytes = torn,
+                    "findings file ended in a partial line (a crash mid-write); removed it: its record was not committed and is written again");
+        }
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("{}: cannot open", path.display()))?;
+        Ok(FileSink {
+            path: path.to_path_buf(),
+            out: FileOut::File(f),
+            pending: Vec::with_capacity(FILE_WRITE_AT),
+        })
+    }
+
+    /// Write what is pending, keeping whatever the file system refuses.
+    fn write_out(&mut self) -> std::io::Result<()> {
+        let mut done = 0;
+        let result = loop {
+            if done == self.pending.len() {
+                break Ok(());
+            }
+            let n = match &mut self.out {
+                FileOut::Stdout(o) => o.write(&self.pending[done..]),
+                FileOut::File(f) => f.write(&self.pending[done..]),
+            };
+            match n {
+                Ok(0) => break Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        self.pending.drain(..done);
+        result
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.write_out()?;
+        match &mut self.out {
+            FileOut::Stdout(o) => o.flush(),
+            FileOut::File(f) => f.sync_data(),
+        }
+    }
+
+    /// Start a new file at the same path (after log rotation moved the old one away): what is
+    /// pending goes into the new file.
+    fn reopen(&mut self) -> Result<()> {
+        if let FileOut::File(f) = &mut self.out {
+            // Whole records written so far stay in the old file.
+            let _ = f.sync_data();
+            let fresh = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .with_context(|| format!("{}: cannot reopen", self.path.display()))?;
+            *f = fresh;
+        }
+        Ok(())
+    }
+}
+
 pub struct Sinks {
-    file: Option<Box<dyn Write + Send>>,
+    file: Option<FileSink>,
     pub file_path: Option<PathBuf>,
-    file_handle: Option<std::fs::File>,
     producer: Option<(DurableProducer, String)>,
     /// Drift snapshots go through the same durability step as findings.
     pub state: Option<Arc<Mutex<DurableProducer>>>,
@@ -186,29 +334,9 @@ impl Sinks {
         brokers: &str,
         props: &BTreeMap<String, String>,
     ) -> Result<Sinks> {
-        let (file, file_handle): (Option<Box<dyn Write + Send>>, Option<std::fs::File>) = match &cfg
-            .findings_file
-        {
-            Some(p) if p.as_os_str() == "-" => (Some(Box::new(std::io::stdout())), None),
-            Some(p) => {
-                let torn = drop_torn_tail(p)
-                    .with_context(|| format!("{}: cannot check its last line", p.display()))?;
-                if torn > 0 {
-                    tracing::warn!(target: "pixelwarden::service", path = %p.display(), bytes = torn,
-                            "findings file ended in a partial line (a crash mid-write); removed it: its record was not committed and is written again");
-                }
-                let f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .with_context(|| format!("{}: cannot open", p.display()))?;
-                let handle = f.try_clone()?;
-                (
-                    Some(Box::new(std::io::BufWriter::with_capacity(1 << 16, f))),
-                    Some(handle),
-                )
-            }
-            None => (None, None),
+        let file = match &cfg.findings_file {
+            Some(p) => Some(FileSink::open(p)?),
+            None => None,
         };
         let producer = match &cfg.findings_topic {
             Some(topic) => Some((
@@ -220,13 +348,13 @@ impl Sinks {
         Ok(Sinks {
             file,
             file_path: cfg.findings_file.clone(),
-            file_handle,
             producer,
             state: None,
         })
     }
 
-    /// Hand records to every sink. Errors name the sink (`file` or `kafka`).
+    /// Hand records to every sink. Errors name the sink (`file` or `kafka`). A file that
+    /// cannot take them now keeps them pending (the next [`Sinks::sync`] says so).
     pub fn write(
         &mut self,
         records: &[FindingRecord],
@@ -245,37 +373,55 @@ impl Sinks {
                     .map_err(|e| ("kafka", e))?;
             }
         }
-        if let Some(w) = self.file.as_mut() {
-            let path = self.file_path.clone();
-            let err =
-                |e: std::io::Error| ("file", anyhow::Error::new(e).context(format!("{path:?}")));
+        if let Some(file) = self.file.as_mut() {
             for r in records {
-                serde_json::to_writer(&mut *w, r).map_err(|e| err(e.into()))?;
-                w.write_all(b"\n").map_err(err)?;
+                serde_json::to_writer(&mut file.pending, r).map_err(|e| ("file", e.into()))?;
+                file.pending.push(b'\n');
+            }
+            if file.pending.len() >= FILE_WRITE_AT {
+                // Refused now (disk full): kept, and reported by the next sync.
+                let _ = file.write_out();
             }
         }
         Ok(())
     }
 
-    /// Make everything written so far durable. Errors name the sink.
-    pub fn sync(&mut self) -> Result<(), (&'static str, anyhow::Error)> {
-        if let Some(w) = self.file.as_mut() {
-            w.flush().map_err(|e| ("file", e.into()))?;
-        }
-        if let Some(h) = &self.file_handle {
-            h.sync_data().map_err(|e| ("file", e.into()))?;
+    /// Bytes of findings not yet written to the file (waiting for room on a full disk).
+    pub fn pending_bytes(&self) -> usize {
+        self.file.as_ref().map_or(0, |f| f.pending.len())
+    }
+
+    /// Make everything written so far durable.
+    pub fn sync(&mut self) -> Result<(), SinkFailure> {
+        if let Some(file) = self.file.as_mut() {
+            if let Err(e) = file.sync() {
+                let path = file.path.display().to_string();
+                let err = anyhow::Error::new(e).context(path);
+                return Err(if err.downcast_ref::<std::io::Error>().is_some_and(passes) {
+                    SinkFailure::Stalled("file", err)
+                } else {
+                    SinkFailure::Failed("file", err)
+                });
+            }
         }
         if let Some((p, topic)) = self.producer.as_mut() {
-            p.sync()
-                .map_err(|e| ("kafka", e.context(format!("findings topic `{topic}`"))))?;
+            p.sync().map_err(|f| f.context(format!("findings topic `{topic}`")))?;
         }
         if let Some(p) = &self.state {
             p.lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .sync()
-                .map_err(|e| ("state", e.context("drift state topic")))?;
+                .map_err(|f| f.context("drift state topic".into()).named("state"))?;
         }
         Ok(())
+    }
+
+    /// SIGHUP: start a new findings file at the same path (log rotation).
+    pub fn reopen(&mut self) -> Result<()> {
+        match self.file.as_mut() {
+            Some(f) => f.reopen(),
+            None => Ok(()),
+        }
     }
 }
 

@@ -158,19 +158,10 @@ pub fn run(
                         offset: it.offset,
                     };
                     let payload = &batch.buf[it.start..it.end];
-                    let mut at = it.start;
-                    for line in payload.split(|&b| b == b'\n') {
-                        let begin = at;
-                        at += line.len() + 1;
-                        let line = line.strip_suffix(b"\r").unwrap_or(line);
-                        if line.is_empty() {
-                            continue;
-                        }
-                        last_line = Some((begin, begin + line.len(), it.format));
-                        // A skipped line is counted in the scanner's stats, exported below.
-                        if let Ok(r) = scanner.line(parser, line, &origin) {
-                            records.extend(r);
-                        }
+                    if let Some((s, e)) =
+                        inspect_message(&mut scanner, parser, payload, &origin, &mut records)
+                    {
+                        last_line = Some((it.start + s, it.start + e, it.format));
                     }
                 }
                 if let (Some(prev), Some(d)) = (current.take(), scanner.drift.take()) {
@@ -237,6 +228,46 @@ pub fn run(
             }
         }
     }
+}
+
+/// One Kafka message through the scanner: each of its lines (a producer may batch several),
+/// bounded by the line limit like a line of a file. Returns where its last non-empty line lies
+/// in `payload`, for the event-time lag. Pure apart from the scanner's state: the fuzz target
+/// `kafka_message` drives it with arbitrary payloads.
+pub fn inspect_message(
+    scanner: &mut Scanner,
+    parser: &mut LineParser,
+    payload: &[u8],
+    origin: &Origin,
+    records: &mut Vec<FindingRecord>,
+) -> Option<(usize, usize)> {
+    let max = scanner.engine.limits.max_line_bytes;
+    let mut last = None;
+    let mut at = 0;
+    for line in payload.split(|&b| b == b'\n') {
+        let begin = at;
+        at += line.len() + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        if line.len() > max {
+            scanner.stats.records += 1;
+            *scanner
+                .stats
+                .records_by_format
+                .entry(parser.format())
+                .or_default() += 1;
+            scanner.count_skip(crate::error::SkipReason::LineTooLong);
+            continue;
+        }
+        last = Some((begin, begin + line.len()));
+        // A skipped line is counted in the scanner's stats, exported by the worker.
+        if let Ok(r) = scanner.line(parser, line, origin) {
+            records.extend(r);
+        }
+    }
+    last
 }
 
 /// Parse one line again for its timestamp only.

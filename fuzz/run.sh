@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Fuzz every target for SECONDS each (default 60), two at a time on a two-core machine:
+#   fuzz/run.sh 1200            # 20 CPU-minutes per target
+#   fuzz/run.sh 30 har rules    # some targets only
+# Built without a sanitizer (-s none): librdkafka and zstd (C) do not link under ASan here, and
+# the Rust code is what is fuzzed: panics, overflows (debug assertions), hangs, memory blow-ups.
+# Needs cargo-fuzz (`cargo install cargo-fuzz`). The stable toolchain builds it with
+# RUSTC_BOOTSTRAP=1 (libFuzzer's instrumentation needs -Z flags). Seeds come from the project's
+# data (fuzz/seeds.py); what libFuzzer learns stays in fuzz/corpus/<target>; a crash lands in
+# fuzz/artifacts/<target>/ and the run fails. Each target's executions and result go to
+# fuzz/results.tsv (target, seconds, executions, corpus size, result).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${1:-60}
+shift || true
+export RUSTC_BOOTSTRAP=1
+JOBS=${FUZZ_JOBS:-$(nproc)}
+cargo fuzz build --fuzz-dir fuzz -O -a -s none
+python3 fuzz/seeds.py
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || mapfile -t TARGETS < <(cargo fuzz list --fuzz-dir fuzz)
+BIN=fuzz/target/x86_64-unknown-linux-gnu/release
+LOGS=fuzz/logs
+mkdir -p "$LOGS"
+: > fuzz/results.tsv.new
+one() {
+  local t=$1
+  mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
+  local rc=0
+  "$BIN/$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -max_total_time="$SECONDS_EACH" -max_len=65536 \
+    -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$t/" \
+    > "$LOGS/$t.log" 2>&1 || rc=$?
+  local runs corpus
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOGS/$t.log" | tail -1)
+  corpus=$(ls "fuzz/corpus/$t" | wc -l)
+  local result=ok
+  [ "$rc" -eq 0 ] || result="CRASH (see $LOGS/$t.log, fuzz/artifacts/$t/)"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$SECONDS_EACH" "${runs:-0}" "$corpus" "$result" | tee -a fuzz/results.tsv.new
+  [ "$rc" -eq 0 ]
+}
+failed=0
+running=0
+for t in "${TARGETS[@]}"; do
+  one "$t" &
+  running=$((running + 1))
+  if [ "$running" -ge "$JOBS" ]; then wait -n || failed=1; running=$((running - 1)); fi
+done
+while [ "$running" -gt 0 ]; do wait -n || failed=1; running=$((running - 1)); done
+mv fuzz/results.tsv.new fuzz/results.tsv
+[ "$failed" -eq 0 ] || { echo "a fuzz target crashed"; exit 1; }
+echo "fuzzing passed"
