@@ -458,6 +458,7 @@ fn anomaly(kind: &str, field: &str, text: String, severity: Severity) -> Finding
         value: RawValue::new(text),
         algorithm: None,
         confirmed: false,
+        test_value: false,
     }
 }
 

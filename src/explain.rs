@@ -95,6 +95,12 @@ fn parse_http(text: &str) -> Result<Request, String> {
 
 /// Why a finding matters, in one sentence.
 pub fn why(f: &Finding) -> String {
+    if f.test_value {
+        return format!(
+            "a published test {} (no real person): the form's content reaches the vendor, so a real one would too",
+            f.kind.replace('_', " ")
+        );
+    }
     match (f.class, &*f.kind) {
         (Class::HashedPii, k) => format!(
             "a hashed {k} identifies the person: the vendor matches the hash against its own users (hashing is not anonymisation)"

@@ -51,6 +51,9 @@ pub struct FindingRecord {
     /// The identifier is one of the user's known customers (`--known-identifiers`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub confirmed: bool,
+    /// A published test value (a payment scheme's test card): the leak path is real.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub test_value: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
     /// The body was cut (by the log or by `max_body_bytes`): more may have been sent.
@@ -168,6 +171,7 @@ impl Redactor {
             severity: f.severity,
             hash: f.algorithm,
             confirmed: f.confirmed,
+            test_value: f.test_value,
             consent: cx.consent.cloned(),
             truncated: cx.truncated,
         }

@@ -32,9 +32,52 @@ pub struct Request {
     pub body: Option<Vec<u8>>,
     /// The log cut the body (Zeek `post_body` ending in `...`, or our own `max_body_bytes`).
     pub body_truncated: bool,
+    /// Request headers other than Referer and Content-Type, when the source has them (HAR,
+    /// a browser capture, ICAP); lower-case names. Logs of proxies and sensors have none.
+    pub headers: Vec<(String, String)>,
 }
 
+/// Headers that carry nothing of a person's and nothing secret, and are not decoded:
+/// transport, caching, content negotiation, and the browser's own client hints.
+const PLAIN_HEADERS: &[&str] = &[
+    "host",
+    "connection",
+    "content-length",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "cache-control",
+    "pragma",
+    "origin",
+    "user-agent",
+    "te",
+    "upgrade-insecure-requests",
+    "priority",
+    "dnt",
+    "keep-alive",
+    "transfer-encoding",
+    "expect",
+    "if-none-match",
+    "if-modified-since",
+    "range",
+];
+
 impl Request {
+    /// Keep a request header for decoding, unless it is one of the plain transport headers
+    /// (`sec-*` client hints included); bounded to 64 headers.
+    pub fn add_header(&mut self, name: &str, value: &str) {
+        let name = name.trim().to_ascii_lowercase();
+        if name.is_empty()
+            || name.starts_with(':')
+            || name.starts_with("sec-")
+            || PLAIN_HEADERS.contains(&name.as_str())
+            || self.headers.len() >= 64
+        {
+            return;
+        }
+        self.headers.push((name, value.to_string()));
+    }
+
     /// The path part of the target (before `?`).
     pub fn path(&self) -> &str {
         let t = self.target.as_str();

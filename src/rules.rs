@@ -33,6 +33,8 @@ pub struct PackSpec {
     #[serde(default)]
     pub placeholders: Vec<PlaceholderSpec>,
     #[serde(default)]
+    pub test_values: Vec<TestValueSpec>,
+    #[serde(default)]
     pub terms: Vec<TermGroupSpec>,
     /// Lexicon packs: field and form-label names that say which identity a value is.
     #[serde(default)]
@@ -218,6 +220,18 @@ pub struct PiiSpec {
     pub falsepositives: Vec<String>,
 }
 
+/// Published test values of one PII type (payment schemes' test card numbers): still a leak
+/// path (the form's content reaches the vendor), so reported at low severity and marked as a
+/// test value; a detector limited to `fields` named for the type reports them even where its
+/// validator refuses them (a test card with few distinct digits).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestValueSpec {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub values: Vec<String>,
+}
+
 fn default_scope() -> String {
     "any".into()
 }
@@ -336,6 +350,9 @@ pub struct ExampleSpec {
     pub body: Option<String>,
     #[serde(default)]
     pub referer: Option<String>,
+    /// Request headers `[[name, value], ...]` (as HAR files and browser captures carry them).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
     /// Whether the request is a pixel hit (vendor packs); default true.
     #[serde(default)]
     pub hit: Option<bool>,

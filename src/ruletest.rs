@@ -53,6 +53,9 @@ pub fn example_request(ex: &ExampleSpec, line: &str) -> Result<Request, String> 
     req.content_type = ex.content_type.clone();
     req.referer = ex.referer.clone();
     req.body = ex.body.clone().map(String::into_bytes);
+    for (name, value) in &ex.headers {
+        req.add_header(name, value);
+    }
     Ok(req)
 }
 

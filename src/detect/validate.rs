@@ -63,8 +63,26 @@ pub fn lexicon_value(kind: crate::pixel::lexicon::LexKind, v: &str) -> bool {
     let lower = v.to_lowercase();
     let flag = matches!(
         lower.as_str(),
-        "" | "0" | "1" | "true" | "false" | "yes" | "no" | "ja" | "nej" | "nei" | "kyllä" | "ei"
-            | "nein" | "on" | "off" | "null" | "none" | "undefined" | "nan" | "n/a" | "-"
+        "" | "0"
+            | "1"
+            | "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "ja"
+            | "nej"
+            | "nei"
+            | "kyllä"
+            | "ei"
+            | "nein"
+            | "on"
+            | "off"
+            | "null"
+            | "none"
+            | "undefined"
+            | "nan"
+            | "n/a"
+            | "-"
     );
     if flag {
         return false;
@@ -77,7 +95,8 @@ pub fn lexicon_value(kind: crate::pixel::lexicon::LexKind, v: &str) -> bool {
         K::PostalCode => {
             (3..=10).contains(&digits)
                 && v.len() <= 12
-                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
                 && letters <= 4
         }
         K::FirstName | K::LastName | K::FullName | K::City => {
@@ -93,12 +112,45 @@ pub fn lexicon_value(kind: crate::pixel::lexicon::LexKind, v: &str) -> bool {
 pub fn gender(v: &str) -> bool {
     matches!(
         v.trim().trim_end_matches('.').to_lowercase().as_str(),
-        "f" | "m" | "w" | "d" | "k" | "x"
-            | "female" | "male" | "woman" | "man" | "women" | "men" | "other" | "non-binary"
-            | "kvinna" | "kvinne" | "kvinde" | "mand" | "mann" | "nainen" | "mies"
-            | "frau" | "weiblich" | "männlich" | "divers" | "vrouw" | "femme" | "homme"
-            | "mr" | "mrs" | "ms" | "miss" | "herr" | "fru" | "fröken" | "frk" | "hr"
-            | "madame" | "monsieur" | "mme"
+        "f" | "m"
+            | "w"
+            | "d"
+            | "k"
+            | "x"
+            | "female"
+            | "male"
+            | "woman"
+            | "man"
+            | "women"
+            | "men"
+            | "other"
+            | "non-binary"
+            | "kvinna"
+            | "kvinne"
+            | "kvinde"
+            | "mand"
+            | "mann"
+            | "nainen"
+            | "mies"
+            | "frau"
+            | "weiblich"
+            | "männlich"
+            | "divers"
+            | "vrouw"
+            | "femme"
+            | "homme"
+            | "mr"
+            | "mrs"
+            | "ms"
+            | "miss"
+            | "herr"
+            | "fru"
+            | "fröken"
+            | "frk"
+            | "hr"
+            | "madame"
+            | "monsieur"
+            | "mme"
     )
 }
 
@@ -191,7 +243,18 @@ fn phone_number(text: &str, strict: bool, region: Option<Region>) -> Option<Stri
         // tool was built for), then its neighbours and the large European plans.
         region
             .into_iter()
-            .chain([Id::SE, Id::FI, Id::DE, Id::GB, Id::NL, Id::FR, Id::AT, Id::CH, Id::BE, Id::IE])
+            .chain([
+                Id::SE,
+                Id::FI,
+                Id::DE,
+                Id::GB,
+                Id::NL,
+                Id::FR,
+                Id::AT,
+                Id::CH,
+                Id::BE,
+                Id::IE,
+            ])
             .map(|r| (r, t.to_string()))
             .collect()
     } else {
@@ -641,4 +704,3 @@ mod tests {
         assert!(!luhn("4111111111111112"));
     }
 }
-

@@ -244,6 +244,8 @@ impl RawEntry {
                     req.referer = Some(value.to_string());
                 } else if name.eq_ignore_ascii_case("content-type") {
                     req.content_type = Some(value.to_string());
+                } else {
+                    req.add_header(name, value);
                 }
             }
         }

@@ -28,6 +28,7 @@ pub enum Step {
     Base64,
     Url,
     Items,
+    Header,
 }
 
 impl Step {
@@ -42,6 +43,7 @@ impl Step {
             Step::Base64 => "base64",
             Step::Url => "url",
             Step::Items => "items",
+            Step::Header => "header",
         }
     }
 }
@@ -109,6 +111,35 @@ impl<'a> Decoder<'a> {
             // Most pixel requests carry a few dozen fields: one allocation instead of several.
             fields: Vec::with_capacity(32),
             notes: DecodeNotes::default(),
+        }
+    }
+
+    /// Request headers (HAR, browser captures, ICAP) as fields `header.<name>`: an
+    /// `Authorization: Bearer …` to a conversion API is a secret like a token in the body.
+    pub fn headers(&mut self, headers: &[(String, String)]) {
+        for (name, value) in headers {
+            if name == "cookie" {
+                // Cookies as their own fields: `header.cookie.<name>`.
+                for pair in value.split(';') {
+                    if let Some((k, v)) = pair.trim().split_once('=') {
+                        self.value(
+                            format!("header.cookie.{k}"),
+                            v,
+                            &mut Chain::from_slice(&[Step::Header]),
+                            0,
+                            0,
+                        );
+                    }
+                }
+                continue;
+            }
+            self.value(
+                format!("header.{name}"),
+                value,
+                &mut Chain::from_slice(&[Step::Header]),
+                0,
+                0,
+            );
         }
     }
 
@@ -477,7 +508,8 @@ fn is_nested_form(text: &str) -> bool {
         };
         let key_ok = !k.is_empty()
             && k.len() <= 64
-            && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.[]%".contains(&b));
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.[]%".contains(&b));
         if !key_ok {
             return false;
         }

@@ -105,15 +105,60 @@ pub struct Lexicon {
 /// Containers of a person or an address, and of products, whatever the pack says: these are
 /// structure, not vocabulary, and a pack cannot remove them.
 const PERSON_CONTAINERS: &[&str] = &[
-    "customer", "kunde", "kund", "kunder", "asiakas", "user", "benutzer", "kayttaja", "anvandare",
-    "bruker", "billing", "shipping", "delivery", "address", "adresse", "adress", "osoite",
-    "anschrift", "contact", "kontakt", "buyer", "recipient", "member", "medlem", "profile",
-    "person", "traits", "userdata", "customerdata", "billingaddress", "shippingaddress",
-    "leveransadress", "faktureringsadress", "lieferadresse", "rechnungsadresse",
+    "customer",
+    "kunde",
+    "kund",
+    "kunder",
+    "asiakas",
+    "user",
+    "benutzer",
+    "kayttaja",
+    "anvandare",
+    "bruker",
+    "billing",
+    "shipping",
+    "delivery",
+    "address",
+    "adresse",
+    "adress",
+    "osoite",
+    "anschrift",
+    "contact",
+    "kontakt",
+    "buyer",
+    "recipient",
+    "member",
+    "medlem",
+    "profile",
+    "person",
+    "traits",
+    "userdata",
+    "customerdata",
+    "billingaddress",
+    "shippingaddress",
+    "leveransadress",
+    "faktureringsadress",
+    "lieferadresse",
+    "rechnungsadresse",
 ];
 const PRODUCT_CONTAINERS: &[&str] = &[
-    "contents", "content", "items", "item", "lineitems", "products", "product", "pr", "il",
-    "cart", "basket", "order_items", "orderitems", "produkter", "artikel", "artikler", "tuotteet",
+    "contents",
+    "content",
+    "items",
+    "item",
+    "lineitems",
+    "products",
+    "product",
+    "pr",
+    "il",
+    "cart",
+    "basket",
+    "order_items",
+    "orderitems",
+    "produkter",
+    "artikel",
+    "artikler",
+    "tuotteet",
 ];
 
 impl Lexicon {
@@ -126,23 +171,38 @@ impl Lexicon {
         };
         let mut any = false;
         for pack in packs {
-            let ctx = |msg: String| Error::rules(format!("{}: pack `{}`: {msg}", pack.source, pack.pack.id));
+            let ctx = |msg: String| {
+                Error::rules(format!("{}: pack `{}`: {msg}", pack.source, pack.pack.id))
+            };
             for n in &pack.names {
                 any = true;
                 if lex.detector.is_empty() {
                     lex.detector = pack.pack.id.clone();
                 }
-                let kind = LexKind::parse(&n.kind)
-                    .ok_or_else(|| ctx(format!("names: kind `{}` is not one of {}", n.kind, kinds())))?;
+                let kind = LexKind::parse(&n.kind).ok_or_else(|| {
+                    ctx(format!(
+                        "names: kind `{}` is not one of {}",
+                        n.kind,
+                        kinds()
+                    ))
+                })?;
                 let map = match n.usage.as_str() {
                     "field" => &mut lex.fields,
                     "form" => &mut lex.form,
-                    other => return Err(ctx(format!("names ({}): use `{other}` is not field or form", n.kind))),
+                    other => {
+                        return Err(ctx(format!(
+                            "names ({}): use `{other}` is not field or form",
+                            n.kind
+                        )))
+                    }
                 };
                 for word in &n.list {
                     let key = normalise(word);
                     if key.is_empty() {
-                        return Err(ctx(format!("names ({}): `{word}` is empty once normalised", n.kind)));
+                        return Err(ctx(format!(
+                            "names ({}): `{word}` is empty once normalised",
+                            n.kind
+                        )));
                     }
                     if let Some(old) = map.insert(key.clone(), kind) {
                         if old != kind {
@@ -156,8 +216,13 @@ impl Lexicon {
                 }
             }
             for a in &pack.autocomplete {
-                let kind = LexKind::parse(&a.kind)
-                    .ok_or_else(|| ctx(format!("autocomplete: kind `{}` is not one of {}", a.kind, kinds())))?;
+                let kind = LexKind::parse(&a.kind).ok_or_else(|| {
+                    ctx(format!(
+                        "autocomplete: kind `{}` is not one of {}",
+                        a.kind,
+                        kinds()
+                    ))
+                })?;
                 for t in &a.tokens {
                     lex.autocomplete.insert(t.to_ascii_lowercase(), kind);
                 }
@@ -194,10 +259,18 @@ impl Lexicon {
 
     /// The identity a form input asks for, from its `autocomplete` token, then its name, id,
     /// placeholder and label texts (field names first, then form names).
-    pub fn form_kind<'a>(&self, autocomplete: Option<&str>, texts: impl IntoIterator<Item = &'a str>) -> Option<LexKind> {
+    pub fn form_kind<'a>(
+        &self,
+        autocomplete: Option<&str>,
+        texts: impl IntoIterator<Item = &'a str>,
+    ) -> Option<LexKind> {
         if let Some(ac) = autocomplete {
             // `autocomplete="shipping email"`: the last token is the field.
-            if let Some(k) = ac.split_whitespace().rev().find_map(|t| self.autocomplete.get(&t.to_ascii_lowercase())) {
+            if let Some(k) = ac
+                .split_whitespace()
+                .rev()
+                .find_map(|t| self.autocomplete.get(&t.to_ascii_lowercase()))
+            {
                 return Some(*k);
             }
         }
@@ -238,7 +311,11 @@ impl Lexicon {
 }
 
 fn kinds() -> String {
-    LexKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+    LexKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Key segments of a field path (`cd[kunde][telefon][0]`, `ep.förnamn`, `dl?email`), numeric
@@ -333,7 +410,13 @@ tokens = ["given-name"]
     #[test]
     fn names_match_by_their_last_segment_in_any_spelling() {
         let l = lexicon();
-        for path in ["cd[fornamn]", "ep.Förnamn", "custom_data.kunde.FIRST_NAME", "properties.firstName", "dl?first-name"] {
+        for path in [
+            "cd[fornamn]",
+            "ep.Förnamn",
+            "custom_data.kunde.FIRST_NAME",
+            "properties.firstName",
+            "dl?first-name",
+        ] {
             assert_eq!(l.field_kind(path), Some(LexKind::FirstName), "{path}");
         }
         assert_eq!(l.field_kind("cd[telefon][0]"), Some(LexKind::Phone));
@@ -345,7 +428,10 @@ tokens = ["given-name"]
     fn form_names_count_only_inside_a_person_container_and_never_inside_products() {
         let l = lexicon();
         assert_eq!(l.field_kind("cd[name]"), None);
-        assert_eq!(l.field_kind("custom_data.customer.name"), Some(LexKind::FullName));
+        assert_eq!(
+            l.field_kind("custom_data.customer.name"),
+            Some(LexKind::FullName)
+        );
         assert_eq!(l.field_kind("billing[namn]"), Some(LexKind::FullName));
         assert_eq!(l.field_kind("cd[contents][0].fornamn"), None);
         assert_eq!(l.field_kind("pr1.telefon"), None);
@@ -354,8 +440,14 @@ tokens = ["given-name"]
     #[test]
     fn form_inputs_are_recognised_by_autocomplete_then_names_then_label_words() {
         let l = lexicon();
-        assert_eq!(l.form_kind(Some("shipping given-name"), ["x"]), Some(LexKind::FirstName));
-        assert_eq!(l.form_kind(None, ["tel1", "Ditt telefon *"]), Some(LexKind::Phone));
+        assert_eq!(
+            l.form_kind(Some("shipping given-name"), ["x"]),
+            Some(LexKind::FirstName)
+        );
+        assert_eq!(
+            l.form_kind(None, ["tel1", "Ditt telefon *"]),
+            Some(LexKind::Phone)
+        );
         assert_eq!(l.form_kind(None, ["q", "Sök"]), None);
     }
 

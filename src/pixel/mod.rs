@@ -467,6 +467,9 @@ impl Recognizer {
         if let (Some(body), Some(mode)) = (&req.body, ep.body) {
             decoder.body(body, req.content_type.as_deref(), mode);
         }
+        if !req.headers.is_empty() {
+            decoder.headers(&req.headers);
+        }
         let mut notes = decoder.notes;
         notes.body_truncated |= req.body_truncated;
         let mut fields = decoder.fields;

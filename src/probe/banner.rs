@@ -60,7 +60,8 @@ impl Banners {
                 b.accept.extend(t.accept.iter().map(|x| normalise(x)));
                 b.reject.extend(t.reject.iter().map(|x| normalise(x)));
                 b.weak_accept.extend(t.weak.iter().map(|x| normalise(x)));
-                b.weak_reject.extend(t.weak_reject.iter().map(|x| normalise(x)));
+                b.weak_reject
+                    .extend(t.weak_reject.iter().map(|x| normalise(x)));
             }
         }
         if let Some(both) = b.accept.iter().find(|t| b.reject.contains(*t)) {
@@ -146,7 +147,10 @@ weak_reject = ["Neka"]
         )
         .unwrap();
         let b = Banners::compile(&[pack]).unwrap();
-        assert_eq!(b.classify("  Acceptera\n alla ›", false), Some(Choice::Accept));
+        assert_eq!(
+            b.classify("  Acceptera\n alla ›", false),
+            Some(Choice::Accept)
+        );
         assert_eq!(b.classify("AVVISA ALLA", false), Some(Choice::Reject));
         assert_eq!(b.classify("Avvisa alla utom nödvändiga", false), None);
         assert_eq!(b.classify("OK", false), None);

@@ -26,12 +26,12 @@ use crate::pipeline::Engine;
 use crate::redact::Redactor;
 use anyhow::{Context as _, Result};
 use metrics::Metrics;
-use sinks::SinkFailure;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::Message;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use serde::Deserialize;
+use sinks::SinkFailure;
 use sinks::Sinks;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -573,7 +573,12 @@ impl Core {
         Ok(())
     }
 
-    fn stall(&mut self, consumer: &BaseConsumer<ServiceContext>, sink: &'static str, e: &anyhow::Error) {
+    fn stall(
+        &mut self,
+        consumer: &BaseConsumer<ServiceContext>,
+        sink: &'static str,
+        e: &anyhow::Error,
+    ) {
         let now = Instant::now();
         if self.stalled.is_none() {
             self.stalled = Some(now);
@@ -585,7 +590,9 @@ impl Core {
         if let Ok(tpl) = consumer.assignment() {
             let _ = consumer.pause(&tpl);
         }
-        self.metrics.pending_bytes.set(self.sinks.pending_bytes() as i64);
+        self.metrics
+            .pending_bytes
+            .set(self.sinks.pending_bytes() as i64);
         if self
             .last_stall_log
             .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(30))
@@ -655,7 +662,9 @@ impl Core {
             Err(f) => {
                 let sink = f.sink();
                 self.metrics.sink_errors.with_label_values(&[sink]).inc();
-                return Err(f.into_error().context(format!("findings sink `{sink}` failed before a revoke")));
+                return Err(f
+                    .into_error()
+                    .context(format!("findings sink `{sink}` failed before a revoke")));
             }
         };
         let mut commit = TopicPartitionList::new();
@@ -1151,7 +1160,9 @@ fn coordinate(
         if let Err(f) = c.sinks.sync() {
             let sink = f.sink();
             c.metrics.sink_errors.with_label_values(&[sink]).inc();
-            return Err(f.into_error().context(format!("sink `{sink}` failed at shutdown")));
+            return Err(f
+                .into_error()
+                .context(format!("sink `{sink}` failed at shutdown")));
         }
     }
     c.commit(consumer, CommitMode::Sync)?;

@@ -225,8 +225,10 @@ impl SinkFailure {
 /// Errors of the file system that pass when someone makes room or the disk comes back.
 fn passes(e: &std::io::Error) -> bool {
     use std::io::ErrorKind as K;
-    matches!(e.kind(), K::StorageFull | K::QuotaExceeded | K::Interrupted | K::WouldBlock)
-        || matches!(e.raw_os_error(), Some(5 | 28 | 122))
+    matches!(
+        e.kind(),
+        K::StorageFull | K::QuotaExceeded | K::Interrupted | K::WouldBlock
+    ) || matches!(e.raw_os_error(), Some(5 | 28 | 122))
 }
 
 /// The findings file: records are serialised into `pending` and written from there, so a
@@ -397,15 +399,18 @@ impl Sinks {
             if let Err(e) = file.sync() {
                 let path = file.path.display().to_string();
                 let err = anyhow::Error::new(e).context(path);
-                return Err(if err.downcast_ref::<std::io::Error>().is_some_and(passes) {
-                    SinkFailure::Stalled("file", err)
-                } else {
-                    SinkFailure::Failed("file", err)
-                });
+                return Err(
+                    if err.downcast_ref::<std::io::Error>().is_some_and(passes) {
+                        SinkFailure::Stalled("file", err)
+                    } else {
+                        SinkFailure::Failed("file", err)
+                    },
+                );
             }
         }
         if let Some((p, topic)) = self.producer.as_mut() {
-            p.sync().map_err(|f| f.context(format!("findings topic `{topic}`")))?;
+            p.sync()
+                .map_err(|f| f.context(format!("findings topic `{topic}`")))?;
         }
         if let Some(p) = &self.state {
             p.lock()
