@@ -63,6 +63,7 @@ fn main() {
         norm: RawValue::new("x"),
         algorithm: None,
         confirmed: false,
+        test_value: false,
     };
     let beacon_fields: Vec<Field> = fields
         .iter()

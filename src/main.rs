@@ -246,6 +246,9 @@ struct RunArgs {
     /// Kafka topic for findings (idempotent producer, keyed by site).
     #[arg(long, value_name = "NAME", env = "PIXELWARDEN_FINDINGS_TOPIC")]
     findings_topic: Option<String>,
+    /// Bootstrap servers of the findings topic's cluster, when it is not the input cluster.
+    #[arg(long, value_name = "HOST:PORT,...", env = "PIXELWARDEN_FINDINGS_BROKERS")]
+    findings_brokers: Option<String>,
     /// Address for /metrics, /healthz and /readyz.
     #[arg(long, value_name = "ADDR", env = "PIXELWARDEN_METRICS_LISTEN")]
     metrics_listen: Option<String>,
@@ -743,6 +746,9 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode> {
     }
     if args.findings_topic.is_some() {
         cfg.sinks.findings_topic = args.findings_topic;
+    }
+    if args.findings_brokers.is_some() {
+        cfg.sinks.findings_brokers = args.findings_brokers;
     }
     if args.metrics_listen.is_some() {
         cfg.metrics.listen = args.metrics_listen;

@@ -122,6 +122,9 @@ pub struct SinkConfig {
     pub findings_file: Option<PathBuf>,
     /// Kafka topic for findings (idempotent producer, keyed by site).
     pub findings_topic: Option<String>,
+    /// Bootstrap servers of the cluster the findings topic lives on, when it is not the one
+    /// the egress is read from (a SIEM's cluster). Default: the input cluster.
+    pub findings_brokers: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -872,7 +875,8 @@ pub async fn run(
     let vendors: Vec<&str> = engine.recognizer.vendors.iter().map(|v| &*v.id).collect();
     metrics.preset(&vendors);
     let topics = cfg.topic_formats()?;
-    let mut sinks = Sinks::open(&cfg.sinks, &brokers, &cfg.kafka.properties)?;
+    let findings_brokers = cfg.sinks.findings_brokers.clone().unwrap_or_else(|| brokers.clone());
+    let mut sinks = Sinks::open(&cfg.sinks, &findings_brokers, &cfg.kafka.properties)?;
     let state = if cfg.drift.enabled && !cfg.drift.state_topic.is_empty() {
         let store = state::StateStore::open(
             &cfg.drift.state_topic,

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The streaming service under faults, every part a real process on loopback:
 #   Tansu with a SQLite store (it keeps its data across a restart) → pixelwarden run → the
-#   findings file on a small tmpfs and the findings topic.
-# While a steady stream is produced: (1) the broker is killed with -9 and restarted, (2) the
-# broker hangs (SIGSTOP) for 20 s, which makes the findings topic unavailable, (3) the findings
-# file's file system runs full and is grown again later, (4) the findings file is rotated and
-# pixelwarden gets SIGHUP. A supervisor restarts pixelwarden whenever it exits with an error,
+#   findings file on a small tmpfs, and the findings topic on a second Tansu (a SIEM's cluster).
+# While a steady stream is produced: (1) the input broker is killed with -9 and restarted,
+# (2) the findings broker hangs (SIGSTOP) for 20 s, then is killed and restarted: the findings
+# topic is unavailable while input keeps coming, (3) the findings file's file system runs full
+# and is grown again later, (4) the findings file is rotated and pixelwarden gets SIGHUP. A supervisor restarts pixelwarden whenever it exits with an error,
 # as Kubernetes would.
 # Checks: every finding a scan of the same stream produces is in the findings files and in the
 # findings topic (zero lost); duplicates are counted and bounded; the stall was seen on
@@ -20,7 +20,9 @@ PIDS=()
 MNT="$WORK/full"
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  [ -f "$WORK/broker.pid" ] && kill -CONT "$(cat "$WORK/broker.pid")" 2>/dev/null; kill -9 "$(cat "$WORK/broker.pid" 2>/dev/null)" 2>/dev/null || true
+  for f in broker findings-broker; do
+    [ -f "$WORK/$f.pid" ] && { kill -CONT "$(cat "$WORK/$f.pid")" 2>/dev/null; kill -9 "$(cat "$WORK/$f.pid")" 2>/dev/null; }
+  done
   [ -f "$WORK/supervisor.pid" ] && kill -9 "$(cat "$WORK/supervisor.pid")" 2>/dev/null || true
   pkill -9 -f "pixelwarden run --kafka-brokers 127.0.0.1:$KPORT" 2>/dev/null || true
   mountpoint -q "$MNT" && umount -l "$MNT"
@@ -29,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 200); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
-KPORT=$(port); MPORT=$(port)
+KPORT=$(port); MPORT=$(port); FPORT=$(port)
 export PIXELWARDEN_FINGERPRINT_KEY=e2e-fingerprint-key
 export PIXELWARDEN_LOG=${PIXELWARDEN_LOG:-warn}
 metric() { curl -fsS "http://127.0.0.1:$MPORT/metrics" 2>/dev/null | awk -v m="$1" '$1 == m {print int($2)}' || true; }
@@ -38,16 +40,23 @@ wait_metric() { # NAME VALUE SECONDS
   echo "metric $1 never reached $2" >&2; return 1
 }
 broker() {
-  tansu broker --storage-engine "sqlite://$WORK/tansu.db" --listener-url "tcp://127.0.0.1:$KPORT" \
+  tansu broker --storage-engine "sqlite:///$WORK/tansu.db" --listener-url "tcp://127.0.0.1:$KPORT" \
     --advertised-listener-url "tcp://127.0.0.1:$KPORT" >> "$WORK/tansu.log" 2>&1 &
   echo $! > "$WORK/broker.pid"
   wait_port "$KPORT"
 }
+findings_broker() {
+  tansu broker --storage-engine "sqlite:///$WORK/findings.db" --listener-url "tcp://127.0.0.1:$FPORT" \
+    --advertised-listener-url "tcp://127.0.0.1:$FPORT" >> "$WORK/tansu-findings.log" 2>&1 &
+  echo $! > "$WORK/findings-broker.pid"
+  wait_port "$FPORT"
+}
 
-echo "-- broker: tansu (SQLite store) on 127.0.0.1:$KPORT"
+echo "-- brokers: tansu (SQLite stores), input on 127.0.0.1:$KPORT, findings on 127.0.0.1:$FPORT"
 broker
+findings_broker
 tansu topic create egress --partitions 3 --broker "tcp://127.0.0.1:$KPORT" > /dev/null
-tansu topic create findings --partitions 1 --broker "tcp://127.0.0.1:$KPORT" > /dev/null
+tansu topic create findings --partitions 1 --broker "tcp://127.0.0.1:$FPORT" > /dev/null
 
 echo "-- findings file on a 3 MiB tmpfs (it runs full mid-stream)"
 mkdir -p "$MNT"
@@ -70,7 +79,7 @@ cat > "$WORK/supervise.sh" <<SH
 restarts=0
 while true; do
   "$BIN" run --kafka-brokers "127.0.0.1:$KPORT" --topic egress:squid --group faults \
-    --findings-file "$MNT/findings.jsonl" --findings-topic findings \
+    --findings-file "$MNT/findings.jsonl" --findings-topic findings --findings-brokers "127.0.0.1:$FPORT" \
     --metrics-listen "127.0.0.1:$MPORT" --workers 2 --exit-when-idle 25 \
     -X group.instance.id=faults-1 >> "$WORK/run.log" 2>&1 && break
   restarts=\$((restarts + 1)); echo \$restarts > "$WORK/restarts"
@@ -90,10 +99,19 @@ sleep 3
 broker
 sleep 8
 
-echo "-- fault 2: broker hangs (SIGSTOP) for 20 s: the findings topic is unavailable"
-kill -STOP "$(cat "$WORK/broker.pid")"
+echo "-- fault 2: the findings broker hangs (SIGSTOP) for 20 s, then is killed and restarted"
+kill -STOP "$(cat "$WORK/findings-broker.pid")"
+kafka_stalled() { [ "$(metric 'pixelwarden_sink_stalls_total{sink="kafka"}')" -ge 1 ] 2>/dev/null; }
+for _ in $(seq 1 100); do kafka_stalled && break; sleep 0.2; done
+kafka_stalled || { echo "no stall of the findings topic was seen"; exit 1; }
+echo "findings topic stall seen: pixelwarden_sink_stalled=$(metric pixelwarden_sink_stalled)"
 sleep 20
-kill -CONT "$(cat "$WORK/broker.pid")"
+kill -9 "$(cat "$WORK/findings-broker.pid")"
+kill -CONT "$(cat "$WORK/findings-broker.pid")" 2>/dev/null || true
+sleep 2
+findings_broker
+wait_metric pixelwarden_sink_stalled 0 120
+echo "findings topic back: consumption resumed"
 
 echo "-- fault 3: the findings file system runs full"
 file_stalled() { [ "$(metric 'pixelwarden_sink_stalls_total{sink="file"}')" -ge 1 ] 2>/dev/null && [ "$(metric pixelwarden_sink_stalled)" = 1 ]; }
@@ -113,7 +131,7 @@ fi
 
 echo "-- fault 4: log rotation: findings file moved away, SIGHUP"
 mv "$MNT/findings.jsonl" "$MNT/findings.1.jsonl"
-pkill -HUP -f "pixelwarden run --kafka-brokers 127.0.0.1:$KPORT"
+pkill -HUP -f "^$BIN run --kafka-brokers 127.0.0.1:$KPORT"
 wait_metric pixelwarden_findings_file_reopens_total 1 30
 
 wait "$PRODUCER"
@@ -122,7 +140,7 @@ for _ in $(seq 1 900); do [ -f "$WORK/supervisor.done" ] && break; sleep 0.2; do
 [ -f "$WORK/supervisor.done" ] || { echo "pixelwarden never finished"; tail -20 "$WORK/run.log"; exit 1; }
 RESTARTS=$(cat "$WORK/restarts" 2>/dev/null || echo 0)
 echo "pixelwarden restarts by the supervisor: $RESTARTS"
-"$EX/kafka_dump" "127.0.0.1:$KPORT" findings 8 > "$WORK/topic.jsonl"
+"$EX/kafka_dump" "127.0.0.1:$FPORT" findings 8 > "$WORK/topic.jsonl"
 
 python3 - "$WORK/expected.jsonl" "$MNT/findings.1.jsonl" "$MNT/findings.jsonl" "$WORK/topic.jsonl" <<'PY'
 import collections, json, sys
