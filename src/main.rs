@@ -247,7 +247,11 @@ struct RunArgs {
     #[arg(long, value_name = "NAME", env = "PIXELWARDEN_FINDINGS_TOPIC")]
     findings_topic: Option<String>,
     /// Bootstrap servers of the findings topic's cluster, when it is not the input cluster.
-    #[arg(long, value_name = "HOST:PORT,...", env = "PIXELWARDEN_FINDINGS_BROKERS")]
+    #[arg(
+        long,
+        value_name = "HOST:PORT,...",
+        env = "PIXELWARDEN_FINDINGS_BROKERS"
+    )]
     findings_brokers: Option<String>,
     /// Address for /metrics, /healthz and /readyz.
     #[arg(long, value_name = "ADDR", env = "PIXELWARDEN_METRICS_LISTEN")]

@@ -735,9 +735,33 @@ impl<'e> FastLines<'_, 'e, '_> {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         // Keep every complete line read before the error, then stop the file.
+                        // An over-long line being thrown away may end in what was read: the
+                        // lines after it are whole and kept too.
+                        let mut start = 0;
+                        if discarding {
+                            if let Some(i) = memchr::memchr(b'\n', &buf[..filled]) {
+                                start = i + 1;
+                                discarding = false;
+                            }
+                        }
                         if !discarding {
-                            if let Some(i) = memchr::memrchr(b'\n', &buf[..filled]) {
-                                region(self, &Arc::new(buf), i + 1)?;
+                            buf.copy_within(start..filled, 0);
+                            filled -= start;
+                            let end = memchr::memrchr(b'\n', &buf[..filled]).map_or(0, |i| i + 1);
+                            let tail = filled - end;
+                            if end > 0 {
+                                region(self, &Arc::new(buf), end)?;
+                            }
+                            // The cut line at the error is lost, but one already longer than
+                            // the limit is counted as such (as the line-by-line reader does).
+                            if tail > self.max.saturating_add(1) {
+                                region(self, &Arc::new(Vec::new()), 0)?;
+                                let mut r = RegionResult {
+                                    lines: 1,
+                                    ..RegionResult::default()
+                                };
+                                r.too_long(self.format, self.max);
+                                self.merge(r)?;
                             }
                         }
                         // Finish every piece before reporting where the file stopped.

@@ -161,22 +161,36 @@ pub enum Line {
 pub struct Lines<R> {
     inner: R,
     max: usize,
+    /// A read error met inside a line already known to be over-long: that line is reported
+    /// first (as the block reader of the scan does), the error at the next call.
+    pending: Option<io::Error>,
 }
 
 impl<R: BufRead> Lines<R> {
     pub fn new(inner: R, max: usize) -> Self {
-        Lines { inner, max }
+        Lines {
+            inner,
+            max,
+            pending: None,
+        }
     }
 
     /// Read the next line into `buf` (cleared first). `None` at the end of the stream.
     pub fn next_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>> {
         buf.clear();
+        if let Some(e) = self.pending.take() {
+            return Err(e);
+        }
         let mut too_long = false;
         let mut started = false;
         loop {
             let avail = match self.inner.fill_buf() {
                 Ok(b) => b,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if too_long => {
+                    self.pending = Some(e);
+                    return Ok(Some(Line::TooLong));
+                }
                 Err(e) => return Err(e),
             };
             if avail.is_empty() {

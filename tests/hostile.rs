@@ -410,3 +410,88 @@ fn resync_is_bounded_and_format_still_forces() {
     assert!(!outcome.incomplete());
     assert!(outcome.resynced.is_empty());
 }
+
+/// Found by the `scan_any` fuzz target: a corrupt gzip whose stream breaks inside an
+/// over-long line. The block reader had counted the line, the line-by-line reader had not.
+/// Every file in tests/fuzz-regressions/ goes through both readers and must agree.
+#[test]
+fn fuzz_regressions_give_the_same_result_on_both_readers() {
+    let dir = common::root().join("tests/fuzz-regressions");
+    let engine = Engine::load(
+        &[] as &[&str],
+        Limits {
+            max_line_bytes: 2048,
+            max_body_bytes: 4096,
+            max_fields: 256,
+            max_json_depth: 16,
+            max_record_bytes: 1 << 20,
+            max_decompressed_bytes: 4 << 20,
+            max_resync_bytes: 256 << 10,
+            ..Limits::default()
+        },
+    )
+    .unwrap();
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        // The fuzz targets' first two bytes choose block and piece sizes.
+        let bytes = std::fs::read(&path).unwrap();
+        let data = &bytes[2.min(bytes.len())..];
+        let tmp = tempfile::tempdir().unwrap();
+        let p = write(tmp.path(), "input", data);
+        let inputs = [Input::File(p)];
+        let (fast, fast_stats, fast_outcome) = common::scan_inputs(&engine, &inputs, false, true);
+        let (slow, slow_stats, slow_outcome) = common::scan_inputs(&engine, &inputs, false, false);
+        let json = |r: &[pixelwarden::redact::FindingRecord]| {
+            r.iter()
+                .map(|r| serde_json::to_string(r).unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(json(&fast), json(&slow), "{}", path.display());
+        assert_eq!(fast_stats.records, slow_stats.records, "{}", path.display());
+        assert_eq!(
+            fast_stats.skipped.get(&SkipReason::LineTooLong),
+            slow_stats.skipped.get(&SkipReason::LineTooLong),
+            "{}",
+            path.display()
+        );
+        assert_eq!(fast_outcome.incomplete(), slow_outcome.incomplete());
+        n += 1;
+    }
+    assert!(n >= 1);
+}
+
+/// A stream that breaks right after an over-long line and a good line: the good line is kept
+/// (the block reader used to drop what followed a line it was throwing away).
+#[test]
+fn a_read_error_after_a_long_line_keeps_the_whole_lines_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::load(
+        &[] as &[&str],
+        Limits {
+            max_line_bytes: 4096,
+            ..Limits::default()
+        },
+    )
+    .unwrap();
+    // Everything up to the sync point decodes; the bytes after it are cut, so the gzip
+    // stream fails there.
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(format!("{HIT}\n{}\n{HIT}\n", "y".repeat(1 << 20)).as_bytes())
+        .unwrap();
+    e.flush().unwrap();
+    let synced = e.get_ref().len();
+    e.write_all(
+        &(0..200_000u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let all = e.finish().unwrap();
+    let cut = &all[..synced + 2000];
+    let p = write(dir.path(), "cut.log.gz", cut);
+    let (n, stats, outcome) = run(&engine, &[p]);
+    assert_eq!(n, 2, "both hits, the one after the long line too");
+    assert_eq!(stats.skipped.get(&SkipReason::LineTooLong), Some(&1));
+    assert!(outcome.incomplete());
+}

@@ -875,7 +875,11 @@ pub async fn run(
     let vendors: Vec<&str> = engine.recognizer.vendors.iter().map(|v| &*v.id).collect();
     metrics.preset(&vendors);
     let topics = cfg.topic_formats()?;
-    let findings_brokers = cfg.sinks.findings_brokers.clone().unwrap_or_else(|| brokers.clone());
+    let findings_brokers = cfg
+        .sinks
+        .findings_brokers
+        .clone()
+        .unwrap_or_else(|| brokers.clone());
     let mut sinks = Sinks::open(&cfg.sinks, &findings_brokers, &cfg.kafka.properties)?;
     let state = if cfg.drift.enabled && !cfg.drift.state_topic.is_empty() {
         let store = state::StateStore::open(
