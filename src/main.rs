@@ -41,6 +41,13 @@ enum Command {
     Scan(ScanArgs),
     /// Decode one request (a URL, or `-` for a raw HTTP request or one log line) with findings inline.
     Explain(ExplainArgs),
+    /// Walk your own site in headless Chromium with a canary identity: fill and submit its
+    /// forms, answer its consent banner, and report every pixel request that leaks.
+    ///
+    /// Exit codes as `scan`: 0 done; 1 a finding at or above --fail-on; 2 usage or
+    /// configuration error; 3 a walk could not run, a page did not load or a journey step
+    /// failed. Pixel requests are failed inside the browser unless --let-pixels-through.
+    Probe(ProbeArgs),
     /// The streaming service: Kafka consumer group in, findings out, Prometheus /metrics.
     /// With no broker configured, runs on an embedded Kafka-protocol cluster fed with sample traffic.
     Run(RunArgs),
@@ -183,6 +190,102 @@ struct ScanArgs {
 }
 
 #[derive(Args)]
+struct ProbeArgs {
+    /// Start URLs (same-site links are followed breadth-first).
+    #[arg(value_name = "URL", required_unless_present = "demo")]
+    urls: Vec<String>,
+    /// Serve the bundled test shop on loopback and probe it (every consent mode).
+    #[arg(long, conflicts_with = "urls")]
+    demo: bool,
+    /// Pages per walk.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    max_pages: usize,
+    /// How to answer consent banners: ignore, reject, accept, or all (one walk each).
+    #[arg(long, default_value = "reject", value_parser = ["ignore", "reject", "accept", "all"])]
+    consent: String,
+    /// Fill forms but do not submit them.
+    #[arg(long)]
+    no_submit: bool,
+    /// Journeys (TOML: ordered steps; see examples/journeys/).
+    #[arg(long, value_name = "FILE")]
+    journeys: Option<PathBuf>,
+    /// The canary identity (TOML with email, phone, first_name, ...); default: generated and printed.
+    #[arg(long, value_name = "FILE")]
+    persona: Option<PathBuf>,
+    /// Domain of the generated canary e-mail: one you own (default example.com).
+    #[arg(long, value_name = "DOMAIN")]
+    persona_domain: Option<String>,
+    /// Write every captured request as HAR 1.2 (values redacted unless --reveal).
+    #[arg(long, value_name = "FILE")]
+    har: Option<PathBuf>,
+    /// Let requests to pixel endpoints leave the browser (default: captured, then failed).
+    #[arg(long)]
+    let_pixels_through: bool,
+    /// Map a host to an address (`HOST=ADDR` or `HOST=ADDR:PORT`), as Chromium's resolver rules. Repeatable.
+    #[arg(long = "resolve", value_name = "HOST=ADDR")]
+    resolve: Vec<String>,
+    /// Chromium to drive.
+    #[arg(long, value_name = "PATH", default_value = "/usr/bin/chromium", env = "PIXELWARDEN_CHROMIUM")]
+    chromium: PathBuf,
+    /// Seconds a page may take (load, settle, banner, forms).
+    #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
+    page_budget: f64,
+    /// Requests captured per page; further ones are failed and counted.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    request_budget: usize,
+    /// Seconds a whole run may take (0: no limit).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    time_budget: f64,
+    /// Keep walking: every DURATION (`15m`, `1h`, `90s`), serving /metrics and sending alerts.
+    #[arg(long, value_name = "DURATION")]
+    every: Option<String>,
+    /// Address for /metrics, /healthz and /readyz in --every mode.
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<String>,
+    /// Alertmanager base URL for alerts (--every mode).
+    #[arg(long, value_name = "URL")]
+    alertmanager_url: Option<String>,
+    /// JSON webhook for alerts (--every mode).
+    #[arg(long, value_name = "URL")]
+    webhook_url: Option<String>,
+    /// Kafka bootstrap servers for --kafka-topic.
+    #[arg(long, value_name = "HOST:PORT,...")]
+    kafka_brokers: Option<String>,
+    /// Publish every captured request as a HAR-entry JSON message (a `run` fleet reads the
+    /// topic with format `har-entry`). Values are published as captured: canaries only.
+    #[arg(long, value_name = "TOPIC", requires = "kafka_brokers")]
+    kafka_topic: Option<String>,
+    /// Write findings here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write the summary as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    summary_json: Option<PathBuf>,
+    /// Exit with 1 when a finding at or above this severity exists.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+    /// Print raw matched values (for trusted forensics only). Secrets stay redacted.
+    #[arg(long)]
+    reveal: bool,
+    #[arg(long, value_name = "FILE")]
+    fingerprint_key_file: Option<PathBuf>,
+    /// No drift detection.
+    #[arg(long)]
+    no_drift: bool,
+    /// Drift baselines: loaded if the file exists, saved after each run.
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
+    /// Write the breach windows as JSON.
+    #[arg(long, value_name = "FILE")]
+    breach_report: Option<PathBuf>,
+    /// No summary on stderr.
+    #[arg(long)]
+    no_summary: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(Args)]
 struct ExplainArgs {
     /// A pixel URL, or `-` to read a raw HTTP request or one log line from stdin.
     input: String,
@@ -319,6 +422,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => cmd_scan(args),
         Command::Explain(args) => cmd_explain(args),
+        Command::Probe(args) => probe_cmd::run(args),
         Command::Run(args) => cmd_run(args),
         Command::Rules {
             command: RulesCommand::Test(args),
@@ -344,6 +448,8 @@ fn main() -> ExitCode {
         }
     }
 }
+
+mod probe_cmd;
 
 fn engine(args: &EngineArgs) -> Result<Engine> {
     let mut engine = Engine::load(&args.detectors, args.limits.limits())?;

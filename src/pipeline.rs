@@ -461,6 +461,34 @@ impl<'e> Scanner<'e> {
         }
     }
 
+    /// [`Scanner::request`] with findings that only the source can judge (the probe knows
+    /// when a hit fired relative to the consent banner): `extra` sees the decoded beacon and
+    /// the findings and returns more, which are redacted, counted, drift-observed and emitted
+    /// like the rest.
+    pub fn request_with(
+        &mut self,
+        req: &Request,
+        origin: &Origin,
+        format: Format,
+        extra: impl FnOnce(&Beacon, &[Finding]) -> Vec<Finding>,
+    ) -> Vec<FindingRecord> {
+        self.stats.requests += 1;
+        let Some(mut hit) =
+            self.engine
+                .inspect_redacted(req, origin, format, &self.redactor, &mut self.memo)
+        else {
+            return Vec::new();
+        };
+        for f in extra(&hit.beacon, &hit.findings) {
+            let cx = self
+                .engine
+                .context(&hit.beacon, &f, hit.ts_text.as_deref(), origin, format);
+            hit.records.push(self.redactor.record(&f, &cx));
+            hit.findings.push(f);
+        }
+        self.accept(hit, origin, format)
+    }
+
     /// The per-stream part for one inspected hit, in stream order: twin pairs counted once,
     /// counters, drift, cross-site constants. Returns the records to emit, each pointing at
     /// `origin`.

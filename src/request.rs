@@ -191,6 +191,28 @@ pub enum Origin {
         partition: i32,
         offset: i64,
     },
+    /// A request a page made while `probe` walked a site in a browser.
+    Probe {
+        /// The URL the walk (or journey) started from.
+        probe: Arc<str>,
+        /// The page the request was made from.
+        page: Arc<str>,
+        /// The request's number within the walk, from 1.
+        request: u64,
+        /// The journey's name, or `null` for the crawl.
+        journey: Option<Arc<str>>,
+        /// The consent mode of the walk: `ignore`, `reject` or `accept`.
+        consent: &'static str,
+    },
+    /// A request a proxy handed over ICAP.
+    Icap {
+        /// The ICAP client (the proxy) `address:port`.
+        icap_client: Arc<str>,
+        /// The client address the proxy passed (`X-Client-IP`), if any.
+        client_ip: Option<Arc<str>>,
+        /// The request's number on this service, from 1.
+        request: u64,
+    },
 }
 
 impl Origin {
@@ -203,6 +225,12 @@ impl Origin {
                 partition,
                 offset,
             } => format!("{topic}/{partition}@{offset}"),
+            Origin::Probe { page, request, .. } => format!("{page}#request{request}"),
+            Origin::Icap {
+                icap_client,
+                request,
+                ..
+            } => format!("icap:{icap_client}#{request}"),
         }
     }
 }

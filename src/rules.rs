@@ -284,7 +284,7 @@ pub struct AutocompleteSpec {
 }
 
 /// One consent-management platform: how its banner is recognised and answered.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentPlatformSpec {
     pub id: String,

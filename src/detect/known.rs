@@ -55,6 +55,26 @@ impl KnownIdentifiers {
         true
     }
 
+    /// Add a name, address part or date the way Meta normalises them before hashing
+    /// (lower-case, and without spaces and punctuation for cities and postal codes).
+    pub fn add_text(&mut self, t: &str) {
+        let lower = t.trim().to_lowercase();
+        if lower.is_empty() {
+            return;
+        }
+        let compact: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
+        for f in [lower, compact] {
+            self.digests.insert(sha256_hex(&f));
+            self.digests.insert(md5_hex(&f));
+        }
+    }
+
+    /// Everything another list knows, added to this one.
+    pub fn merge(&mut self, other: &KnownIdentifiers) {
+        self.digests.extend(other.digests.iter().cloned());
+        self.people += other.people;
+    }
+
     /// Whether a hex digest (as normalised by `hash_shape`) is one of ours.
     pub fn contains_digest(&self, hex: &str) -> bool {
         self.digests.contains(hex)

@@ -387,8 +387,13 @@ impl Detectors {
         self.beacon_rules(beacon, &mut out);
         if let Some(known) = &self.known {
             for f in out.iter_mut().filter(|f| f.class.is_identity()) {
-                // Hashed values and plaintext e-mails/phones carry a hex digest as their norm.
-                f.confirmed = known.contains_digest(f.norm.expose());
+                // Hashed values and plaintext e-mails/phones carry a hex digest as their norm;
+                // plaintext names, addresses and dates their lower-case text.
+                let norm = f.norm.expose();
+                f.confirmed = known.contains_digest(norm)
+                    || (f.class == Class::Pii
+                        && matches!(&*f.kind, "name" | "postal_address" | "date_of_birth")
+                        && known.contains_digest(&sha256_hex(norm)));
             }
         }
         dedupe(out)

@@ -194,6 +194,13 @@ impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
     }
 }
 
+/// One HAR entry as a JSON line (a probe's capture published to Kafka): the request it holds.
+pub fn entry_line(line: &str) -> Result<Request, Skip> {
+    let entry: RawEntry = serde_json::from_str(line)
+        .map_err(|_| Skip::new(SkipReason::BadJson, "har-entry: not a HAR entry object"))?;
+    entry.into_request()
+}
+
 /// Only what we need of an entry; everything else (responses, timings) is skipped unread.
 /// Loosely typed so that one odd entry is a counted skip, not the end of the file.
 #[derive(Deserialize)]

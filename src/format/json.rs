@@ -19,6 +19,9 @@ pub fn sniff_object(v: &Value) -> Option<Format> {
     if obj.get("log").and_then(|l| l.get("entries")).is_some() {
         return Some(Format::Har);
     }
+    if obj.contains_key("startedDateTime") && obj.get("request").is_some_and(Value::is_object) {
+        return Some(Format::HarEntry);
+    }
     if get(v, "url.full").is_some()
         || get(v, "url.original").is_some()
         || get(v, "http.request.method").is_some()

@@ -37,10 +37,12 @@ pub enum Format {
     Har,
     /// Elastic Common Schema JSON lines.
     Ecs,
+    /// One HAR 1.2 entry per line (what `probe --kafka-topic` publishes).
+    HarEntry,
 }
 
 impl Format {
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Format::Squid,
         Format::Clf,
         Format::NginxJson,
@@ -49,6 +51,7 @@ impl Format {
         Format::Eve,
         Format::Har,
         Format::Ecs,
+        Format::HarEntry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +64,7 @@ impl Format {
             Format::Eve => "eve",
             Format::Har => "har",
             Format::Ecs => "ecs",
+            Format::HarEntry => "har-entry",
         }
     }
 
@@ -68,7 +72,7 @@ impl Format {
     pub fn is_json_lines(self) -> bool {
         matches!(
             self,
-            Format::NginxJson | Format::ZeekJson | Format::Eve | Format::Ecs
+            Format::NginxJson | Format::ZeekJson | Format::Eve | Format::Ecs | Format::HarEntry
         )
     }
 }
@@ -132,6 +136,7 @@ impl LineParser {
             Format::NginxJson | Format::ZeekJson | Format::Eve | Format::Ecs => {
                 json::parse(self.format, line)
             }
+            Format::HarEntry => har::entry_line(line).map(|r| Parsed::Request(Box::new(r))),
             Format::Har => Err(Skip::new(
                 SkipReason::UnknownFormat,
                 "HAR is not a line format",

@@ -34,6 +34,10 @@ pub struct Metrics {
     pub sink_stalls: IntCounterVec,
     pub pending_bytes: IntGauge,
     pub reopens: IntCounter,
+    pub probe_walks: IntCounterVec,
+    pub probe_pages: IntCounter,
+    pub probe_requests: IntCounterVec,
+    pub probe_last_run: IntGauge,
 }
 
 fn simple_counter(r: &Registry, name: &str, help: &str) -> IntCounter {
@@ -225,6 +229,28 @@ impl Metrics {
                 "pixelwarden_findings_file_reopens_total",
                 "Findings file reopened on SIGHUP (log rotation)",
             ),
+            probe_walks: counter(
+                &r,
+                "pixelwarden_probe_walks_total",
+                "Probe walks (crawls and journeys), by outcome: ok, journey_failed, error",
+                &["outcome"],
+            ),
+            probe_pages: simple_counter(
+                &r,
+                "pixelwarden_probe_pages_total",
+                "Pages the probe visited",
+            ),
+            probe_requests: counter(
+                &r,
+                "pixelwarden_probe_requests_total",
+                "Requests probed pages made, by outcome: continued, blocked (a pixel endpoint failed in the browser), sent_to_vendor (with --let-pixels-through)",
+                &["outcome"],
+            ),
+            probe_last_run: gauge(
+                &r,
+                "pixelwarden_probe_last_run_timestamp_seconds",
+                "When the last probe run finished (Unix time)",
+            ),
             registry: r,
         }
     }
@@ -236,6 +262,12 @@ impl Metrics {
         }
         for reason in ["not_assigned", "redelivered"] {
             self.not_dispatched.with_label_values(&[reason]);
+        }
+        for outcome in ["ok", "journey_failed", "error"] {
+            self.probe_walks.with_label_values(&[outcome]);
+        }
+        for outcome in ["continued", "blocked", "sent_to_vendor"] {
+            self.probe_requests.with_label_values(&[outcome]);
         }
         for sink in ["file", "kafka", "state"] {
             self.sink_errors.with_label_values(&[sink]);
