@@ -225,7 +225,12 @@ struct ProbeArgs {
     #[arg(long = "resolve", value_name = "HOST=ADDR")]
     resolve: Vec<String>,
     /// Chromium to drive.
-    #[arg(long, value_name = "PATH", default_value = "/usr/bin/chromium", env = "PIXELWARDEN_CHROMIUM")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/usr/bin/chromium",
+        env = "PIXELWARDEN_CHROMIUM"
+    )]
     chromium: PathBuf,
     /// Seconds a page may take (load, settle, banner, forms).
     #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
@@ -400,8 +405,11 @@ fn main() -> ExitCode {
         .map(str::parse::<tracing_subscriber::filter::Targets>);
     let filter = match &parsed {
         Some(Ok(t)) => t.clone(),
+        // chromiumoxide warns about every DevTools message newer than its protocol revision;
+        // those say nothing about the walk.
         _ => tracing_subscriber::filter::Targets::new()
-            .with_default(tracing::level_filters::LevelFilter::WARN),
+            .with_default(tracing::level_filters::LevelFilter::WARN)
+            .with_target("chromiumoxide", tracing::level_filters::LevelFilter::ERROR),
     };
     tracing_subscriber::fmt()
         .with_writer(io::stderr)

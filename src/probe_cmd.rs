@@ -67,7 +67,11 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
         resolve.push((h.trim().to_string(), a.trim().to_string()));
     }
     let consent = match (args.demo, args.consent.as_str()) {
-        (true, _) | (_, "all") => vec![ConsentMode::Ignore, ConsentMode::Reject, ConsentMode::Accept],
+        (true, _) | (_, "all") => vec![
+            ConsentMode::Ignore,
+            ConsentMode::Reject,
+            ConsentMode::Accept,
+        ],
         (_, "ignore") => vec![ConsentMode::Ignore],
         (_, "accept") => vec![ConsentMode::Accept],
         _ => vec![ConsentMode::Reject],
@@ -115,7 +119,10 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `15m`, `1h`, `90s`, `2h30m`, or plain seconds.
@@ -250,13 +257,19 @@ async fn once(
     let incomplete = !errors.is_empty() || !failed_journeys.is_empty() || problems > 0;
     if let Some(m) = metrics {
         for (w, s) in walks.iter().zip(&per_walk) {
-            let outcome = if w.failure.is_some() { "journey_failed" } else { "ok" };
+            let outcome = if w.failure.is_some() {
+                "journey_failed"
+            } else {
+                "ok"
+            };
             m.probe_walks.with_label_values(&[outcome]).inc();
             m.probe_pages.inc_by(w.pages.len() as u64);
             m.probe_requests
                 .with_label_values(&["continued"])
                 .inc_by(s.requests - s.blocked - s.sent_to_vendors);
-            m.probe_requests.with_label_values(&["blocked"]).inc_by(s.blocked);
+            m.probe_requests
+                .with_label_values(&["blocked"])
+                .inc_by(s.blocked);
             m.probe_requests
                 .with_label_values(&["sent_to_vendor"])
                 .inc_by(s.sent_to_vendors);
@@ -282,7 +295,14 @@ async fn once(
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     if !args.no_summary {
-        print_summary(&walks, &per_walk, &errors, &summary, &breach, started.elapsed());
+        print_summary(
+            &walks,
+            &per_walk,
+            &errors,
+            &summary,
+            &breach,
+            started.elapsed(),
+        );
     }
     let failed = matches!((args.fail_on, max), (Some(bar), Some(m)) if m >= bar);
     let code = if incomplete {
@@ -331,7 +351,8 @@ fn print_summary(
     let mut err = io::stderr().lock();
     let _ = writeln!(err, "\n== pixelwarden probe summary ==");
     let failed: Vec<&WalkResult> = walks.iter().filter(|w| w.failure.is_some()).collect();
-    if !errors.is_empty() || !failed.is_empty() || walks.iter().any(|w| !w.page_problems.is_empty()) {
+    if !errors.is_empty() || !failed.is_empty() || walks.iter().any(|w| !w.page_problems.is_empty())
+    {
         let _ = writeln!(err, "INCOMPLETE (exit code 3):");
         for e in errors {
             let _ = writeln!(
@@ -339,7 +360,10 @@ fn print_summary(
                 "  walk did not run: {} [{}{}]: {}",
                 e.start,
                 e.consent.as_str(),
-                e.journey.as_deref().map(|j| format!(", journey {j}")).unwrap_or_default(),
+                e.journey
+                    .as_deref()
+                    .map(|j| format!(", journey {j}"))
+                    .unwrap_or_default(),
                 e.error
             );
         }
@@ -373,7 +397,12 @@ fn print_summary(
         let banner = match (&w.banner, &w.decision) {
             (None, _) => "none seen".to_string(),
             (Some(p), None) => format!("{p} (not answered)"),
-            (Some(_), Some(d)) => format!("{} → {} at {:.1} s", d.platform, d.choice.as_str(), d.at_ms as f64 / 1000.0),
+            (Some(_), Some(d)) => format!(
+                "{} → {} at {:.1} s",
+                d.platform,
+                d.choice.as_str(),
+                d.at_ms as f64 / 1000.0
+            ),
         };
         let _ = writeln!(
             err,
@@ -405,10 +434,18 @@ fn print_summary(
         let _ = write!(err, "{}", summary.render());
     }
     if !breach.is_empty() {
-        let _ = writeln!(err, "\nbreach windows (identity and Art. 9 data by site, vendor, pixel and field):");
+        let _ = writeln!(
+            err,
+            "\nbreach windows (identity and Art. 9 data by site, vendor, pixel and field):"
+        );
         let _ = write!(err, "{}", breach.render());
     }
-    let _ = writeln!(err, "\n{} walks in {:.1} s", walks.len(), elapsed.as_secs_f64());
+    let _ = writeln!(
+        err,
+        "\n{} walks in {:.1} s",
+        walks.len(),
+        elapsed.as_secs_f64()
+    );
 }
 
 /// The captured requests as one HAR 1.2 file: every value the engine flags and every canary
@@ -494,7 +531,8 @@ async fn continuous(
     let metrics = Arc::new(Metrics::new());
     let ready = Arc::new(std::sync::atomic::AtomicBool::new(true));
     if let Some(listen) = &args.metrics_listen {
-        let addr = pixelwarden::service::http::serve(listen, metrics.clone(), ready.clone()).await?;
+        let addr =
+            pixelwarden::service::http::serve(listen, metrics.clone(), ready.clone()).await?;
         eprintln!("pixelwarden: metrics at http://{addr}/metrics");
     }
     let alert_cfg = AlertConfig {

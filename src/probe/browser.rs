@@ -62,8 +62,14 @@ impl ConsentMode {
 /// What one walk does: crawl from a start URL, or follow a journey.
 #[derive(Debug, Clone)]
 pub enum Plan {
-    Crawl { max_pages: usize, submit: bool },
-    Journey { name: String, steps: Vec<(Step, f64)> },
+    Crawl {
+        max_pages: usize,
+        submit: bool,
+    },
+    Journey {
+        name: String,
+        steps: Vec<(Step, f64)>,
+    },
 }
 
 /// How the walk answered the consent banner.
@@ -189,7 +195,10 @@ pub async fn walk(
             // Cross-site iframes stay in the page's process, so their requests are captured too.
             "disable-site-isolation-trials",
         ])
-        .arg(("disable-features", "IsolateOrigins,site-per-process,HttpsUpgrades"));
+        .arg((
+            "disable-features",
+            "IsolateOrigins,site-per-process,HttpsUpgrades",
+        ));
     if running_as_root() {
         builder = builder.no_sandbox();
     }
@@ -729,7 +738,10 @@ impl Walker<'_> {
             return;
         }
         let _: Option<u64> = self
-            .eval(&format!("window.__pw.fill({})", serde_json::Value::Array(fills)))
+            .eval(&format!(
+                "window.__pw.fill({})",
+                serde_json::Value::Array(fills)
+            ))
             .await;
         self.settle(deadline).await;
         if submit && !forms.is_empty() {
@@ -756,10 +768,17 @@ fn strip_fragment(url: &str) -> String {
 }
 
 fn is_download(url: &str) -> bool {
-    let path = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();
-    [".pdf", ".zip", ".jpg", ".jpeg", ".png", ".gif", ".svg", ".mp4", ".mp3", ".doc", ".docx", ".xls", ".xlsx", ".exe", ".dmg"]
-        .iter()
-        .any(|x| path.ends_with(x))
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
+    [
+        ".pdf", ".zip", ".jpg", ".jpeg", ".png", ".gif", ".svg", ".mp4", ".mp3", ".doc", ".docx",
+        ".xls", ".xlsx", ".exe", ".dmg",
+    ]
+    .iter()
+    .any(|x| path.ends_with(x))
 }
 
 /// The site a URL belongs to: its registrable domain, or the host when it has none
@@ -803,6 +822,9 @@ mod tests {
             Some("http://127.0.0.1:8080/kassa.html")
         );
         assert!(is_download("https://a.se/x.PDF?y"));
-        assert_eq!(call("click", &["a[href=\"x\"]"]), "window.__pw.click(\"a[href=\\\"x\\\"]\")");
+        assert_eq!(
+            call("click", &["a[href=\"x\"]"]),
+            "window.__pw.click(\"a[href=\\\"x\\\"]\")"
+        );
     }
 }

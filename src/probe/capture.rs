@@ -61,11 +61,7 @@ impl Captured {
     /// The request as a HAR 1.2 entry. Unless `reveal`, every value the engine finds personal
     /// or secret, and every canary value (plain or as the vendors hash it), is replaced by its
     /// redacted evidence in the URL, the headers and the body.
-    pub fn har_entry(
-        &self,
-        started: chrono::DateTime<chrono::Utc>,
-        replace: &Redactions,
-    ) -> Value {
+    pub fn har_entry(&self, started: chrono::DateTime<chrono::Utc>, replace: &Redactions) -> Value {
         let at = started + chrono::Duration::milliseconds(self.at_ms as i64);
         let url = replace.apply(&self.url);
         let headers: Vec<Value> = self
@@ -137,9 +133,22 @@ impl Redactions {
         if raw.len() < 3 || raw == with {
             return;
         }
+        // As written, as a form encodes it, as JavaScript's encodeURIComponent does, and with
+        // every non-alphanumeric byte escaped.
+        const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'!')
+            .remove(b'~')
+            .remove(b'*')
+            .remove(b'\'')
+            .remove(b'(')
+            .remove(b')');
         for form in [
             raw.to_string(),
             form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>(),
+            percent_encoding::utf8_percent_encode(raw, URI_COMPONENT).to_string(),
             percent_encoding::utf8_percent_encode(raw, percent_encoding::NON_ALPHANUMERIC)
                 .to_string(),
         ] {

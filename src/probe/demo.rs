@@ -11,16 +11,56 @@ use axum::Router;
 use std::net::SocketAddr;
 
 const FILES: &[(&str, &str, &[u8])] = &[
-    ("index.html", "text/html; charset=utf-8", include_bytes!("../../assets/demo-shop/index.html")),
-    ("produkt-klamydiatest.html", "text/html; charset=utf-8", include_bytes!("../../assets/demo-shop/produkt-klamydiatest.html")),
-    ("konto.html", "text/html; charset=utf-8", include_bytes!("../../assets/demo-shop/konto.html")),
-    ("kassa.html", "text/html; charset=utf-8", include_bytes!("../../assets/demo-shop/kassa.html")),
-    ("tack.html", "text/html; charset=utf-8", include_bytes!("../../assets/demo-shop/tack.html")),
-    ("iframe.html", "text/html; charset=utf-8", include_bytes!("../../assets/demo-shop/iframe.html")),
-    ("slow.html", "text/html; charset=utf-8", include_bytes!("../../assets/demo-shop/slow.html")),
-    ("pixels.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/demo-shop/pixels.js")),
-    ("site.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/demo-shop/site.js")),
-    ("style.css", "text/css; charset=utf-8", include_bytes!("../../assets/demo-shop/style.css")),
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../assets/demo-shop/index.html"),
+    ),
+    (
+        "produkt-klamydiatest.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../assets/demo-shop/produkt-klamydiatest.html"),
+    ),
+    (
+        "konto.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../assets/demo-shop/konto.html"),
+    ),
+    (
+        "kassa.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../assets/demo-shop/kassa.html"),
+    ),
+    (
+        "tack.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../assets/demo-shop/tack.html"),
+    ),
+    (
+        "iframe.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../assets/demo-shop/iframe.html"),
+    ),
+    (
+        "slow.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../assets/demo-shop/slow.html"),
+    ),
+    (
+        "pixels.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/demo-shop/pixels.js"),
+    ),
+    (
+        "site.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/demo-shop/site.js"),
+    ),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/demo-shop/style.css"),
+    ),
 ];
 
 fn file(name: &str) -> Response {
@@ -45,7 +85,10 @@ pub async fn serve(listen: &str) -> anyhow::Result<SocketAddr> {
                 StatusCode::NO_CONTENT
             }),
         )
-        .route("/{name}", get(|Path(name): Path<String>| async move { file(&name) }));
+        .route(
+            "/{name}",
+            get(|Path(name): Path<String>| async move { file(&name) }),
+        );
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {

@@ -167,7 +167,10 @@ impl StepSpec {
         }
         match steps.len() {
             1 => Ok((steps.remove(0), timeout)),
-            0 => Err("a step needs one of goto, click, fill, select, submit, wait_for, wait, consent".into()),
+            0 => Err(
+                "a step needs one of goto, click, fill, select, submit, wait_for, wait, consent"
+                    .into(),
+            ),
             _ => Err("a step takes exactly one action".into()),
         }
     }
@@ -236,7 +239,10 @@ wait = "network-idle"
             "j.toml",
         )
         .unwrap_err();
-        assert!(e.contains("journey `x`, step 1") && e.contains("exactly one"), "{e}");
+        assert!(
+            e.contains("journey `x`, step 1") && e.contains("exactly one"),
+            "{e}"
+        );
         let e = parse(
             "[[journeys]]\nname = \"x\"\n[[journeys.steps]]\nfill = \"a\"\nwith = \"shoe_size\"\n",
             "j.toml",

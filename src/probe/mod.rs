@@ -49,10 +49,7 @@ pub struct WalkError {
 }
 
 /// Every walk of a run: the crawl of each URL and each journey, once per consent mode.
-pub async fn walk_all(
-    engine: Arc<Engine>,
-    cfg: &ProbeConfig,
-) -> (Vec<WalkResult>, Vec<WalkError>) {
+pub async fn walk_all(engine: Arc<Engine>, cfg: &ProbeConfig) -> (Vec<WalkResult>, Vec<WalkError>) {
     let mut done = Vec::new();
     let mut failed = Vec::new();
     for &consent in &cfg.consent {
@@ -155,9 +152,16 @@ pub fn inspect_walk(
             }
         }
         let records = scanner.request_with(&req, &origin, Format::HarEntry, |beacon, findings| {
-            consent_finding(c.phase, c.at_ms, banner.as_deref(), decision.as_ref(), beacon, findings)
-                .into_iter()
-                .collect()
+            consent_finding(
+                c.phase,
+                c.at_ms,
+                banner.as_deref(),
+                decision.as_ref(),
+                beacon,
+                findings,
+            )
+            .into_iter()
+            .collect()
         });
         summary.findings += records.len() as u64;
         for r in &records {
