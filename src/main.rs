@@ -247,10 +247,10 @@ struct ProbeArgs {
     /// Address for /metrics, /healthz and /readyz in --every mode.
     #[arg(long, value_name = "ADDR")]
     metrics_listen: Option<String>,
-    /// Alertmanager base URL for alerts (--every mode).
+    /// Alertmanager base URL: high and critical findings are sent there after each run.
     #[arg(long, value_name = "URL")]
     alertmanager_url: Option<String>,
-    /// JSON webhook for alerts (--every mode).
+    /// JSON webhook for the same alerts.
     #[arg(long, value_name = "URL")]
     webhook_url: Option<String>,
     /// Kafka bootstrap servers for --kafka-topic.

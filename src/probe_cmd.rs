@@ -112,7 +112,16 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
             persona,
         };
         match every {
-            None => once(&args, &engine, &redactor, &cfg, None).await.map(|o| o.code),
+            None => {
+                let outcome = once(&args, &engine, &redactor, &cfg, None).await?;
+                // A one-shot run (a CronJob) alerts directly.
+                if let Some((mut alerter, delivery)) = alerting(&args, Arc::new(Metrics::new()))? {
+                    delivery
+                        .send(alerter.observe(&outcome.records, chrono::Utc::now()))
+                        .await;
+                }
+                Ok(outcome.code)
+            }
             Some(period) => continuous(&args, &engine, &redactor, &cfg, period).await,
         }
     })
@@ -520,6 +529,22 @@ fn publish(brokers: &str, topic: &str, walks: &[WalkResult]) -> Result<()> {
         .map_err(|f| f.into_error().context(format!("--kafka-topic {topic}")))
 }
 
+/// Alerts to Alertmanager or a webhook, when either is given.
+fn alerting(args: &ProbeArgs, metrics: Arc<Metrics>) -> Result<Option<(Alerter, Delivery)>> {
+    let cfg = AlertConfig {
+        alertmanager_url: args.alertmanager_url.clone(),
+        webhook_url: args.webhook_url.clone(),
+        ..AlertConfig::default()
+    };
+    if !cfg.enabled() {
+        return Ok(None);
+    }
+    Ok(Some((
+        Alerter::new(&cfg).map_err(|e| anyhow::anyhow!(e))?,
+        Delivery::new(cfg, metrics)?,
+    )))
+}
+
 /// `--every`: walk, report, sleep; /metrics and alerts between runs. Ends on Ctrl-C/SIGTERM.
 async fn continuous(
     args: &ProbeArgs,
@@ -535,19 +560,7 @@ async fn continuous(
             pixelwarden::service::http::serve(listen, metrics.clone(), ready.clone()).await?;
         eprintln!("pixelwarden: metrics at http://{addr}/metrics");
     }
-    let alert_cfg = AlertConfig {
-        alertmanager_url: args.alertmanager_url.clone(),
-        webhook_url: args.webhook_url.clone(),
-        ..AlertConfig::default()
-    };
-    let mut alerter = if alert_cfg.enabled() {
-        Some((
-            Alerter::new(&alert_cfg).map_err(|e| anyhow::anyhow!(e))?,
-            Delivery::new(alert_cfg.clone(), metrics.clone())?,
-        ))
-    } else {
-        None
-    };
+    let mut alerter = alerting(args, metrics.clone())?;
     let mut stop = Box::pin(async {
         let mut term =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();

@@ -71,6 +71,49 @@ fn file(name: &str) -> Response {
     }
 }
 
+/// Catalogue pages `/katalog/N.html` (N from 1 to [`CATALOGUE`]): a product page each, linking
+/// to the next three, with the shop's pixels — a larger site for the probe's benchmark.
+pub const CATALOGUE: usize = 60;
+const PRODUCTS: &[&str] = &[
+    "Alvedon 500 mg",
+    "Graviditetstest digitalt",
+    "Tandkräm Sensitive",
+    "Solskydd SPF 50",
+    "Ägglossningstest 20 st",
+    "Nässpray Otrivin",
+    "HIV-självtest",
+    "Plåster sortiment",
+    "Vitamin D 25 µg",
+    "Kondomer 10 st",
+    "Handkräm",
+    "Allergitabletter",
+];
+
+fn catalogue(n: usize) -> Response {
+    if !(1..=CATALOGUE).contains(&n) {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let product = PRODUCTS[n % PRODUCTS.len()];
+    let links: String = (1..=3)
+        .map(|k| {
+            let m = (n + k - 1) % CATALOGUE + 1;
+            format!(
+                "<li><a href=\"/katalog/{m}.html\">{}</a></li>",
+                PRODUCTS[m % PRODUCTS.len()]
+            )
+        })
+        .collect();
+    let html = format!(
+        "<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\"><title>{product} – Apoteket Exempel</title>\
+<link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/style.css\"></head>\
+<body data-sida=\"produkt\" data-produkt=\"{product}\" data-pris=\"99\"><main><h1>{product}</h1>\
+<p><label>Bevaka priset, e-post <input type=\"email\" name=\"bevaka_epost\"></label></p>\
+<ul>{links}</ul><p><a href=\"/index.html\">Start</a></p></main>\
+<script src=\"/site.js\"></script><script src=\"/pixels.js\"></script></body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
 /// Serve the shop on `listen` (`127.0.0.1:0` for any free port); returns where it listens.
 pub async fn serve(listen: &str) -> anyhow::Result<SocketAddr> {
     let app = Router::new()
@@ -83,6 +126,12 @@ pub async fn serve(listen: &str) -> anyhow::Result<SocketAddr> {
             get(|| async {
                 std::future::pending::<()>().await;
                 StatusCode::NO_CONTENT
+            }),
+        )
+        .route(
+            "/katalog/{page}",
+            get(|Path(page): Path<String>| async move {
+                catalogue(page.trim_end_matches(".html").parse().unwrap_or(0))
             }),
         )
         .route(
