@@ -15,11 +15,17 @@ SECONDS_EACH=${1:-60}
 shift || true
 export RUSTC_BOOTSTRAP=1
 JOBS=${FUZZ_JOBS:-$(nproc)}
-cargo fuzz build --fuzz-dir fuzz -O -a -s none
+# FUZZ_DEV=1 (CI's smoke run): an unoptimised build, quicker to compile.
+if [ -n "${FUZZ_DEV:-}" ]; then
+  cargo fuzz build --fuzz-dir fuzz --dev -a -s none
+  BIN=fuzz/target/x86_64-unknown-linux-gnu/debug
+else
+  cargo fuzz build --fuzz-dir fuzz -O -a -s none
+  BIN=fuzz/target/x86_64-unknown-linux-gnu/release
+fi
 python3 fuzz/seeds.py
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || mapfile -t TARGETS < <(cargo fuzz list --fuzz-dir fuzz)
-BIN=fuzz/target/x86_64-unknown-linux-gnu/release
 LOGS=fuzz/logs
 mkdir -p "$LOGS"
 : > fuzz/results.tsv.new
