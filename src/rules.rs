@@ -155,6 +155,16 @@ pub struct TwinSpec {
     pub group: String,
     /// Fields whose values together identify one hit.
     pub key: Vec<String>,
+    /// A field naming the event itself (Meta `eid`): when it has a value, it and the first key
+    /// field (the pixel) are the whole key.
+    #[serde(default)]
+    pub event_id: Option<String>,
+    /// Without an event id, the twins must also carry the same payload: every other decoded
+    /// field and value, except those in `ignore` (what differs between the two endpoints).
+    #[serde(default)]
+    pub payload: bool,
+    #[serde(default)]
+    pub ignore: Vec<String>,
 }
 
 /// Fields that carry a person's identity for one vendor.

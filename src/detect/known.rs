@@ -118,7 +118,8 @@ pub fn normal_forms(t: &str) -> Vec<String> {
         out.push(ten.clone());
         out.push(format!("{}-{}", &ten[..6], &ten[6..]));
         out.push(format!("{}-{}", &twelve[..8], &twelve[8..]));
-        return out;
+        // Ten digits can be a number and a phone at once (0701740607 is also a valid
+        // coordination number): keep both readings.
     }
     if let Some(digits) = validate::plausible_phone(t) {
         out.push(digits.clone());

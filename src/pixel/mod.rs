@@ -244,7 +244,62 @@ struct Endpoint {
     site: Vec<Source>,
     splits: Vec<(Regex, SplitStyle)>,
     google_consent: bool,
-    twin: Option<(Arc<str>, Vec<String>)>,
+    twin: Option<TwinRule>,
+}
+
+/// How two hits under different endpoints are recognised as one event ([`crate::rules::TwinSpec`]).
+#[derive(Debug, Clone)]
+struct TwinRule {
+    group: Arc<str>,
+    key: Vec<String>,
+    event_id: Option<String>,
+    payload: bool,
+    ignore: Vec<String>,
+}
+
+impl TwinRule {
+    /// The key two hits of one event share, or `None` when nothing in the hit can tell it from
+    /// another event of the same pixel (every key field but the pixel empty, no event id).
+    fn key(&self, fields: &[Field]) -> Option<String> {
+        let top = |name: &str| {
+            fields
+                .iter()
+                .find(|f| f.path == name)
+                .map(|f| f.value.as_str())
+        };
+        let pixel = self.key.first().and_then(|k| top(k)).unwrap_or("");
+        if let Some(id) = self
+            .event_id
+            .as_deref()
+            .and_then(&top)
+            .filter(|v| !v.is_empty())
+        {
+            return Some(format!("{pixel}\u{1f}eid\u{1f}{id}"));
+        }
+        let values: Vec<&str> = self.key.iter().map(|k| top(k).unwrap_or("")).collect();
+        if values.iter().skip(1).all(|v| v.is_empty()) {
+            return None;
+        }
+        let mut key = values.join("\u{1f}");
+        if self.payload {
+            use std::hash::{BuildHasher, Hash, Hasher};
+            let mut pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .filter(|f| {
+                    !self.ignore.iter().any(|i| i == &f.path)
+                        && !self.key.iter().any(|k| k == &f.path)
+                })
+                .map(|f| (f.path.as_str(), f.value.as_str()))
+                .collect();
+            pairs.sort_unstable();
+            // A fixed seed: the key is compared within one process only, but must not depend
+            // on the order fields arrived in.
+            let mut h = foldhash::fast::FixedState::with_seed(0x7477_696e).build_hasher();
+            pairs.hash(&mut h);
+            key.push_str(&format!("\u{1f}{:016x}", h.finish()));
+        }
+        Some(key)
+    }
 }
 
 /// A parameter whose value is split into sub-fields, and how.
@@ -519,10 +574,10 @@ impl Recognizer {
         } else {
             None
         };
-        let twin = ep.twin.as_ref().map(|(group, keys)| {
-            let key: Vec<&str> = keys.iter().map(|k| top(k).unwrap_or("")).collect();
-            (group.clone(), key.join("\u{1f}"))
-        });
+        let twin = ep
+            .twin
+            .as_ref()
+            .and_then(|t| Some((t.group.clone(), t.key(&fields)?)));
         Some(Beacon {
             vendor: ep.vendor,
             endpoint: ep.id.clone(),
@@ -665,10 +720,13 @@ fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String>
         site,
         splits,
         google_consent,
-        twin: e
-            .twin
-            .as_ref()
-            .map(|t| (Arc::from(t.group.as_str()), t.key.clone())),
+        twin: e.twin.as_ref().map(|t| TwinRule {
+            group: Arc::from(t.group.as_str()),
+            key: t.key.clone(),
+            event_id: t.event_id.clone(),
+            payload: t.payload,
+            ignore: t.ignore.clone(),
+        }),
     })
 }
 
@@ -715,7 +773,40 @@ mod tests {
         assert_eq!(b.pixel_id.as_deref(), Some("42"));
         assert_eq!(b.event(0), Some("Purchase"));
         assert_eq!(b.site.as_deref(), Some("apotek.example.se"));
-        assert_eq!(b.twin.as_ref().unwrap().1, "42\u{1f}Purchase\u{1f}1\u{1f}");
+        let twin = &b.twin.as_ref().unwrap().1;
+        assert!(
+            twin.starts_with("42\u{1f}Purchase\u{1f}1\u{1f}"),
+            "{twin:?}"
+        );
+    }
+
+    #[test]
+    fn twins_are_one_event_only_by_event_id_or_pixel_event_time_and_payload() {
+        let rec = recognizer();
+        let key = |u: &str| {
+            rec.beacon(&request("GET", u), &Limits::default())
+                .unwrap()
+                .twin
+                .map(|t| t.1)
+        };
+        let tr = "https://www.facebook.com/tr/?id=42&ev=Lead&ts=1700&udff[em]=aa&rqm=GET";
+        let trigger = "https://www.facebook.com/privacy_sandbox/pixel/register/trigger/?id=42&ev=Lead&ts=1700&udff[em]=aa&rqm=FGET";
+        assert_eq!(key(tr), key(trigger), "the pair differs only in rqm");
+        assert!(key(tr).is_some());
+        // Same pixel, event and time, another payload: two events.
+        assert_ne!(
+            key(tr),
+            key("https://www.facebook.com/tr/?id=42&ev=Lead&ts=1700&udff[em]=bb")
+        );
+        // Another event: never one.
+        assert_ne!(key(tr), key("https://www.facebook.com/privacy_sandbox/pixel/register/trigger/?id=42&ev=Purchase&ts=1700&udff[em]=aa"));
+        // Nothing tells two events of the pixel apart: not a twin candidate at all.
+        assert_eq!(key("https://www.facebook.com/tr/?id=42&udff[em]=aa"), None);
+        // The event id decides alone.
+        assert_eq!(
+            key("https://www.facebook.com/tr/?id=42&ev=Lead&ts=1&eid=e-9"),
+            key("https://www.facebook.com/privacy_sandbox/pixel/register/trigger/?id=42&ev=Lead&ts=2&eid=e-9&x=1")
+        );
     }
 
     #[test]

@@ -785,6 +785,9 @@ fn is_download(url: &str) -> bool {
 /// (`localhost`, an address).
 pub fn site_of(url: &str) -> Option<String> {
     let host = crate::request::url_host(url)?;
+    if host.parse::<std::net::IpAddr>().is_ok() || host.trim_matches(['[', ']']).contains(':') {
+        return Some(host);
+    }
     Some(
         psl::domain_str(&host)
             .filter(|d| *d != host || host.contains('.'))

@@ -352,6 +352,7 @@ mod tests {
             severity,
             hash: None,
             confirmed: false,
+            test_value: false,
             consent: None,
             truncated: false,
         }
