@@ -175,8 +175,22 @@ pub struct IdentitySpec {
     /// `email`, `phone`, `name`, `postal_address`, `date_of_birth`, `gender`, `external_id`, ...
     pub kind: String,
     pub fields: Vec<String>,
+    /// The kind is named by a sibling field (LinkedIn `idType` next to `idValue`, Amazon
+    /// `type` next to `values`): its value, looked up in `map`, gives the kind; a value not in
+    /// the map keeps `kind`.
+    #[serde(default)]
+    pub kind_from: Option<KindFromSpec>,
     #[serde(default)]
     pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindFromSpec {
+    /// The sibling's name, next to the identity field or next to one of its containers.
+    pub field: String,
+    /// Sibling value (ASCII case ignored) → identity kind.
+    pub map: BTreeMap<String, String>,
 }
 
 /// Fields that say what a person looked at or bought (matched against Art. 9 vocabularies).

@@ -376,6 +376,8 @@ impl Detectors {
             match sem.identity_of(f.role) {
                 Some((kind, detector)) => {
                     let lex = sem.lexicon_kind(f.role);
+                    let named = sem.kind_from_sibling(f.role, &f.path, &beacon.fields);
+                    let kind = named.as_ref().unwrap_or(kind);
                     self.identity_field(f, kind, detector, lex, region, &mut out)
                 }
                 None => self.pii_in(f, None, region, &mut out),

@@ -65,9 +65,18 @@ pub struct Semantics {
     identity_meta: Vec<(Arc<str>, Arc<str>)>,
     /// `(type, detector id)` per secret pattern.
     secret_meta: Vec<(Arc<str>, Arc<str>)>,
+    /// Per identity pattern: where a sibling field names the kind instead.
+    kind_from: Vec<Option<Arc<KindFrom>>>,
     /// Custom fields named for identity in any language; their identity entries follow the
     /// vendor's own in `identity_meta`, one per [`lexicon::LexKind`].
     lexicon: Option<Arc<lexicon::Lexicon>>,
+}
+
+/// A sibling field that names an identity field's kind.
+#[derive(Debug, Clone)]
+pub struct KindFrom {
+    field: String,
+    map: Vec<(String, Arc<str>)>,
 }
 
 /// What a field path means to its vendor: indices of the first identity and secret patterns it
@@ -128,6 +137,32 @@ impl Semantics {
         }
         role
     }
+    /// The identity kind a sibling field names for this field (`idType: SHA256_EMAIL` next to
+    /// `idValue`), when the pack says the kind comes from one and the sibling is there.
+    pub fn kind_from_sibling<'f>(
+        &self,
+        role: Role,
+        path: &str,
+        fields: &'f [Field],
+    ) -> Option<Arc<str>> {
+        let rule = self.kind_from.get(role.identity? as usize)?.as_ref()?;
+        // The sibling sits next to the field or next to one of its containers:
+        // `a[0].idValue` → `a[0].idType`; `k[1].values[0]` → `k[1].type`.
+        let mut prefix = path;
+        while let Some(cut) = prefix.rfind(['.', '[']) {
+            prefix = &prefix[..cut];
+            let sibling = format!("{prefix}.{}", rule.field);
+            if let Some(f) = fields.iter().find(|f| f.path == sibling) {
+                return rule
+                    .map
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(f.value.trim()))
+                    .map(|(_, v)| v.clone());
+            }
+        }
+        None
+    }
+
     /// The finer identity a custom field's name gave (first name, postal code ...), when the
     /// lexicon rather than the vendor's pack made it an identity field.
     pub fn lexicon_kind(&self, role: Role) -> Option<lexicon::LexKind> {
@@ -153,6 +188,7 @@ impl Semantics {
             secrets: 0,
             identity_meta: Vec::new(),
             secret_meta: Vec::new(),
+            kind_from: Vec::new(),
             lexicon: None,
         }
     }
@@ -364,11 +400,23 @@ impl Recognizer {
             }
             let mut identity = Vec::new();
             let mut identity_meta = Vec::new();
+            let mut kind_from = Vec::new();
             for i in scopes().flat_map(|p| &p.identity) {
+                let rule = i.kind_from.as_ref().map(|k| {
+                    Arc::new(KindFrom {
+                        field: k.field.clone(),
+                        map: k
+                            .map
+                            .iter()
+                            .map(|(v, kind)| (v.clone(), Arc::from(kind.as_str())))
+                            .collect(),
+                    })
+                });
                 for f in &i.fields {
                     identity.push(glob_to_regex(f));
                     identity_meta
                         .push((Arc::from(i.kind.as_str()), Arc::from(i.detector.as_str())));
+                    kind_from.push(rule.clone());
                 }
             }
             if let Some(lex) = &lexicon {
@@ -413,6 +461,7 @@ impl Recognizer {
                     secrets: secrets.len(),
                     identity_meta,
                     secret_meta,
+                    kind_from,
                     lexicon: lexicon.clone(),
                 },
             });
