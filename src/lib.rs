@@ -10,6 +10,7 @@
 pub mod detect;
 pub mod drift;
 pub mod error;
+pub mod evidence;
 pub mod explain;
 pub mod format;
 pub mod limits;
@@ -17,6 +18,7 @@ pub mod pipeline;
 pub mod pixel;
 pub mod probe;
 pub mod redact;
+pub mod report;
 pub mod request;
 pub mod rules;
 pub mod ruletest;

@@ -48,6 +48,12 @@ enum Command {
     /// configuration error; 3 a walk could not run, a page did not load or a journey step
     /// failed. Pixel requests are failed inside the browser unless --let-pixels-through.
     Probe(ProbeArgs),
+    /// A self-contained HTML report (and optionally an evidence pack) from findings files:
+    /// summary, Art. 33 facts, breach windows, timelines, redacted evidence, method.
+    Report(ReportArgs),
+    /// Check an evidence pack: every output's SHA-256, the inputs still at their paths, the
+    /// Ed25519 signature. Exit 1 and name what changed when anything did.
+    Verify(VerifyArgs),
     /// The streaming service: Kafka consumer group in, findings out, Prometheus /metrics.
     /// With no broker configured, runs on an embedded Kafka-protocol cluster fed with sample traffic.
     Run(RunArgs),
@@ -185,6 +191,16 @@ struct ScanArgs {
     /// Write the breach windows (identity and Art. 9 data per site, vendor, pixel and field) as JSON.
     #[arg(long, value_name = "FILE")]
     breach_report: Option<PathBuf>,
+    /// Write the forensic report (one self-contained HTML file).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Write an evidence pack: findings, summary, breach windows, report, and a manifest with
+    /// the SHA-256 of every input and output.
+    #[arg(long, value_name = "DIR")]
+    evidence: Option<PathBuf>,
+    /// Sign the evidence pack's manifest with this Ed25519 key (PKCS#8 PEM).
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -283,11 +299,52 @@ struct ProbeArgs {
     /// Write the breach windows as JSON.
     #[arg(long, value_name = "FILE")]
     breach_report: Option<PathBuf>,
+    /// Write the forensic report (one self-contained HTML file).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Write an evidence pack (findings, summary, breach windows, report, HAR, manifest).
+    #[arg(long, value_name = "DIR")]
+    evidence: Option<PathBuf>,
+    /// Sign the evidence pack's manifest with this Ed25519 key (PKCS#8 PEM).
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
     /// No summary on stderr.
     #[arg(long)]
     no_summary: bool,
     #[command(flatten)]
     engine: EngineArgs,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Findings files (JSON lines; .gz/.zst read; `-` for stdin).
+    #[arg(value_name = "FINDINGS", required = true)]
+    findings: Vec<PathBuf>,
+    /// The report file.
+    #[arg(long, short, value_name = "FILE")]
+    output: PathBuf,
+    /// Also write an evidence pack here: findings, report, manifest with every SHA-256.
+    #[arg(long, value_name = "DIR")]
+    evidence: Option<PathBuf>,
+    /// Sign the evidence pack's manifest (Ed25519 private key, PKCS#8 PEM:
+    /// `openssl genpkey -algorithm ed25519 -out key.pem`).
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
+    /// A scan's --summary-json: skipped records and unexamined inputs go in the method section.
+    #[arg(long, value_name = "FILE")]
+    summary: Option<PathBuf>,
+    /// Keep raw values that the findings carry (made with --reveal); otherwise they are masked.
+    #[arg(long)]
+    reveal: bool,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// The evidence pack directory.
+    dir: PathBuf,
+    /// The signer's Ed25519 public key (SPKI PEM: `openssl pkey -in key.pem -pubout`).
+    #[arg(long, value_name = "FILE")]
+    public_key: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -431,6 +488,8 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd_scan(args),
         Command::Explain(args) => cmd_explain(args),
         Command::Probe(args) => probe_cmd::run(args),
+        Command::Report(args) => report_cmd::cmd_report(args),
+        Command::Verify(args) => report_cmd::cmd_verify(args),
         Command::Run(args) => cmd_run(args),
         Command::Rules {
             command: RulesCommand::Test(args),
@@ -458,6 +517,7 @@ fn main() -> ExitCode {
 }
 
 mod probe_cmd;
+mod report_cmd;
 
 fn engine(args: &EngineArgs) -> Result<Engine> {
     let mut engine = Engine::load(&args.detectors, args.limits.limits())?;
@@ -555,10 +615,17 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     // Each record is serialised into one reused buffer and written whole: serde_json's many
     // small writes cost less into a Vec than through the BufWriter.
     let mut line = Vec::with_capacity(1024);
+    let mut outputs = report_cmd::Outputs::new(
+        args.report.clone(),
+        args.evidence.clone(),
+        args.signing_key.as_deref(),
+        args.reveal,
+    )?;
     let mut sink = |r: &pixelwarden::redact::FindingRecord| -> io::Result<()> {
         line.clear();
         serde_json::to_writer(&mut line, r)?;
         line.push(b'\n');
+        outputs.add(&line)?;
         out.write_all(&line)
     };
     let outcome = match scan(&inputs, &mut scanner, &opts, &mut sink) {
@@ -588,9 +655,9 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         std::fs::write(path, serde_json::to_vec_pretty(&outcome.breach.to_json())?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
-    if let Some(path) = &args.summary_json {
+    let summary_json = {
         let stats = &scanner.stats;
-        let json = serde_json::json!({
+        serde_json::json!({
             "summary": outcome.summary.to_json(),
             "records": stats.records, "requests": stats.requests, "beacons": stats.beacons_by_vendor,
             "twins_counted_once": stats.twins,
@@ -599,9 +666,46 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
             "file_errors": outcome.file_errors.iter().map(|(f, s)| serde_json::json!({"file": f, "reason": s.reason.as_str(), "detail": s.detail})).collect::<Vec<_>>(),
             "incomplete": incomplete_json(&missing, &outcome),
             "resynced": outcome.resynced.iter().map(|r| serde_json::json!({"file": &*r.file, "format": r.format, "offset": r.offset, "line": r.line, "skipped": r.skipped.iter().map(|(k, n)| (k.to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>()})).collect::<Vec<_>>(),
-        });
-        std::fs::write(path, serde_json::to_vec_pretty(&json)?)
+        })
+    };
+    if let Some(path) = &args.summary_json {
+        std::fs::write(path, serde_json::to_vec_pretty(&summary_json)?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if outputs.wanted() {
+        let packs_digest = pixelwarden::rules::packs_digest(&engine.packs);
+        let meta = pixelwarden::report::html::ReportMeta {
+            generated_at: report_cmd::now(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            packs_digest: packs_digest.clone(),
+            inputs: inputs
+                .iter()
+                .map(|i| (i.label().to_string(), i.size(), None))
+                .collect(),
+            skipped: scanner
+                .stats
+                .skipped
+                .iter()
+                .map(|(r, n)| (r.to_string(), *n))
+                .collect(),
+            incomplete: incomplete_lines(&missing, &outcome),
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            reveal: args.reveal,
+        };
+        let files: Vec<PathBuf> = inputs
+            .iter()
+            .filter_map(|i| match i {
+                source::Input::File(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect();
+        outputs.finish(
+            meta,
+            Some(&summary_json),
+            Some(&outcome.breach.to_json()),
+            &files,
+            &packs_digest,
+        )?;
     }
     if !args.no_summary {
         let mut err = io::stderr().lock();

@@ -240,9 +240,30 @@ async fn once(
     let mut summary = Summary::default();
     let mut breach = pixelwarden::drift::BreachWindows::default();
     let mut max = None;
+    // With --every, each run's evidence pack is a directory of its own under --evidence.
+    let evidence = args.evidence.as_ref().map(|d| {
+        if metrics.is_some() {
+            d.join(format!(
+                "run-{}",
+                chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+            ))
+        } else {
+            d.clone()
+        }
+    });
+    let mut outputs = super::report_cmd::Outputs::new(
+        args.report.clone(),
+        evidence.clone(),
+        args.signing_key.as_deref(),
+        args.reveal,
+    )?;
+    let mut line = Vec::new();
     for r in &records {
-        serde_json::to_writer(&mut out, r)?;
-        out.write_all(b"\n")?;
+        line.clear();
+        serde_json::to_writer(&mut line, r)?;
+        line.push(b'\n');
+        out.write_all(&line)?;
+        outputs.add(&line)?;
         summary.add(r);
         breach.add(r);
         max = max.max(Some(r.severity));
@@ -250,6 +271,10 @@ async fn once(
     out.flush()?;
     if let Some(path) = &args.har {
         write_har(path, engine, redactor, cfg, &walks)?;
+    }
+    if let Some(dir) = &evidence {
+        // The walk itself is part of the evidence: every captured request, redacted.
+        write_har(&dir.join("walk.har"), engine, redactor, cfg, &walks)?;
     }
     if let (Some(path), Some(d)) = (&args.state, &scanner.drift) {
         let tmp = path.with_extension("tmp");
@@ -293,15 +318,79 @@ async fn once(
         }
         m.probe_last_run.set(chrono::Utc::now().timestamp());
     }
+    let summary_json = serde_json::json!({
+        "summary": summary.to_json(),
+        "walks": walks.iter().zip(&per_walk).map(|(w, s)| walk_json(w, s)).collect::<Vec<_>>(),
+        "errors": errors.iter().map(|e| serde_json::json!({"consent": e.consent.as_str(), "journey": e.journey, "start": e.start, "error": e.error})).collect::<Vec<_>>(),
+        "incomplete": incomplete,
+    });
     if let Some(path) = &args.summary_json {
-        let json = serde_json::json!({
-            "summary": summary.to_json(),
-            "walks": walks.iter().zip(&per_walk).map(|(w, s)| walk_json(w, s)).collect::<Vec<_>>(),
-            "errors": errors.iter().map(|e| serde_json::json!({"consent": e.consent.as_str(), "journey": e.journey, "start": e.start, "error": e.error})).collect::<Vec<_>>(),
-            "incomplete": incomplete,
-        });
-        std::fs::write(path, serde_json::to_vec_pretty(&json)?)
+        std::fs::write(path, serde_json::to_vec_pretty(&summary_json)?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if outputs.wanted() {
+        let packs_digest = pixelwarden::rules::packs_digest(&engine.packs);
+        let mut incomplete_lines: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                format!(
+                    "walk {} [{}] did not run: {}",
+                    e.start,
+                    e.consent.as_str(),
+                    e.error
+                )
+            })
+            .collect();
+        for w in &walks {
+            if let Some(f) = &w.failure {
+                incomplete_lines.push(format!(
+                    "journey {} [{}] failed at step {} ({}) on {}: {}",
+                    w.journey.as_deref().unwrap_or("-"),
+                    w.consent.as_str(),
+                    f.step,
+                    f.action,
+                    f.page,
+                    f.error
+                ));
+            }
+            incomplete_lines.extend(w.page_problems.iter().cloned());
+        }
+        let meta = pixelwarden::report::html::ReportMeta {
+            generated_at: super::report_cmd::now(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            packs_digest: packs_digest.clone(),
+            inputs: walks
+                .iter()
+                .map(|w| {
+                    (
+                        format!(
+                            "probe of {} [{}{}]: {} pages, {} requests",
+                            w.start,
+                            w.consent.as_str(),
+                            w.journey
+                                .as_deref()
+                                .map(|j| format!(", journey {j}"))
+                                .unwrap_or_default(),
+                            w.pages.len(),
+                            w.captured.len()
+                        ),
+                        None,
+                        None,
+                    )
+                })
+                .collect(),
+            skipped: Default::default(),
+            incomplete: incomplete_lines,
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            reveal: args.reveal,
+        };
+        outputs.finish(
+            meta,
+            Some(&summary_json),
+            Some(&breach.to_json()),
+            &[],
+            &packs_digest,
+        )?;
     }
     if !args.no_summary {
         print_summary(

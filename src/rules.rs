@@ -51,6 +51,9 @@ pub struct PackSpec {
     /// Where the pack came from (`embedded:vendors/meta.toml` or a path); filled by the loader.
     #[serde(skip)]
     pub source: String,
+    /// SHA-256 of the pack's text (the rule-pack version a report names).
+    #[serde(skip)]
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -447,6 +450,10 @@ pub fn parse(text: &str, source: &str) -> Result<PackSpec, Error> {
     let mut spec: PackSpec = toml::from_str(text)
         .map_err(|e| Error::rules(format!("{source}: {}", e.to_string().trim_end())))?;
     spec.source = source.to_string();
+    spec.sha256 = {
+        use sha2::Digest as _;
+        crate::detect::hashes::to_hex(&sha2::Sha256::digest(text.as_bytes()))
+    };
     if !is_kebab(&spec.pack.id) {
         return Err(Error::rules(format!(
             "{source}: pack id `{}` is not kebab-case",
@@ -463,6 +470,22 @@ pub fn parse(text: &str, source: &str) -> Result<PackSpec, Error> {
         )));
     }
     Ok(spec)
+}
+
+/// One digest over every loaded pack (id, source and text digest, in order): the rule-pack
+/// version reports and evidence manifests name.
+pub fn packs_digest(packs: &[PackSpec]) -> String {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for p in packs {
+        h.update(p.pack.id.as_bytes());
+        h.update([0]);
+        h.update(p.source.as_bytes());
+        h.update([0]);
+        h.update(p.sha256.as_bytes());
+        h.update(b"\n");
+    }
+    crate::detect::hashes::to_hex(&h.finalize())
 }
 
 pub fn is_kebab(id: &str) -> bool {
