@@ -13,6 +13,7 @@ pub mod error;
 pub mod evidence;
 pub mod explain;
 pub mod format;
+pub mod icap;
 pub mod limits;
 pub mod pipeline;
 pub mod pixel;

@@ -54,6 +54,10 @@ enum Command {
     /// Check an evidence pack: every output's SHA-256, the inputs still at their paths, the
     /// Ed25519 signature. Exit 1 and name what changed when anything did.
     Verify(VerifyArgs),
+    /// An ICAP (RFC 3507) REQMOD service for proxies that decrypt TLS: every request they hand
+    /// over, bodies included, through the engine; monitor (unchanged), strip (identity taken
+    /// out) or block (403). Fails open: a request not decided within the deadline passes.
+    Icap(IcapArgs),
     /// The streaming service: Kafka consumer group in, findings out, Prometheus /metrics.
     /// With no broker configured, runs on an embedded Kafka-protocol cluster fed with sample traffic.
     Run(RunArgs),
@@ -120,6 +124,10 @@ struct LimitArgs {
 }
 
 impl LimitArgs {
+    fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
     fn limits(&self) -> Limits {
         Limits {
             max_line_bytes: self.max_line_bytes,
@@ -316,6 +324,53 @@ struct ProbeArgs {
 }
 
 #[derive(Args)]
+struct IcapArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:1344")]
+    listen: String,
+    /// Settings file: an `[icap]` table (listen, service, mode, max_body_bytes, deadline_ms,
+    /// max_connections, and `[[icap.rules]]` per-finding modes); flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// What to do with a request that carries findings: monitor, strip or block.
+    #[arg(long, value_name = "MODE")]
+    mode: Option<String>,
+    /// The ICAP service path proxies name (icap://host:1344/SERVICE).
+    #[arg(long, value_name = "PATH")]
+    service: Option<String>,
+    /// A request not decided within this many milliseconds passes unexamined (fail open).
+    #[arg(long, value_name = "MS")]
+    deadline_ms: Option<u64>,
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Findings file (JSON lines, appended; `-` for stdout).
+    #[arg(long, value_name = "PATH")]
+    findings_file: Option<PathBuf>,
+    /// Kafka bootstrap servers for --findings-topic.
+    #[arg(long, value_name = "HOST:PORT,...")]
+    kafka_brokers: Option<String>,
+    /// Kafka topic for findings.
+    #[arg(long, value_name = "NAME", requires = "kafka_brokers")]
+    findings_topic: Option<String>,
+    /// /metrics, /healthz, /readyz.
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<String>,
+    #[arg(long, value_name = "URL")]
+    alertmanager_url: Option<String>,
+    #[arg(long, value_name = "URL")]
+    webhook_url: Option<String>,
+    /// Threads serving connections (default: one per core).
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    #[arg(long)]
+    no_drift: bool,
+    #[arg(long, value_name = "FILE")]
+    fingerprint_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(Args)]
 struct ReportArgs {
     /// Findings files (JSON lines; .gz/.zst read; `-` for stdin).
     #[arg(value_name = "FINDINGS", required = true)]
@@ -489,6 +544,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd_explain(args),
         Command::Probe(args) => probe_cmd::run(args),
         Command::Report(args) => report_cmd::cmd_report(args),
+        Command::Icap(args) => icap_cmd::run(args),
         Command::Verify(args) => report_cmd::cmd_verify(args),
         Command::Run(args) => cmd_run(args),
         Command::Rules {
@@ -516,6 +572,7 @@ fn main() -> ExitCode {
     }
 }
 
+mod icap_cmd;
 mod probe_cmd;
 mod report_cmd;
 

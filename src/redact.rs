@@ -54,6 +54,10 @@ pub struct FindingRecord {
     /// A published test value (a payment scheme's test card): the leak path is real.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub test_value: bool,
+    /// What an inline source did to the request (`stripped`, `blocked`); absent when it only
+    /// watched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
     /// The body was cut (by the log or by `max_body_bytes`): more may have been sent.
@@ -172,6 +176,7 @@ impl Redactor {
             hash: f.algorithm,
             confirmed: f.confirmed,
             test_value: f.test_value,
+            action: None,
             consent: cx.consent.cloned(),
             truncated: cx.truncated,
         }

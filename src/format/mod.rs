@@ -39,10 +39,12 @@ pub enum Format {
     Ecs,
     /// One HAR 1.2 entry per line (what `probe --kafka-topic` publishes).
     HarEntry,
+    /// A whole HTTP request handed over ICAP (not a log format: `icap` findings only).
+    Icap,
 }
 
 impl Format {
-    pub const ALL: [Format; 9] = [
+    pub const ALL: [Format; 10] = [
         Format::Squid,
         Format::Clf,
         Format::NginxJson,
@@ -52,6 +54,7 @@ impl Format {
         Format::Har,
         Format::Ecs,
         Format::HarEntry,
+        Format::Icap,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Format {
             Format::Har => "har",
             Format::Ecs => "ecs",
             Format::HarEntry => "har-entry",
+            Format::Icap => "icap",
         }
     }
 
@@ -137,10 +141,9 @@ impl LineParser {
                 json::parse(self.format, line)
             }
             Format::HarEntry => har::entry_line(line).map(|r| Parsed::Request(Box::new(r))),
-            Format::Har => Err(Skip::new(
-                SkipReason::UnknownFormat,
-                "HAR is not a line format",
-            )),
+            Format::Har | Format::Icap => {
+                Err(Skip::new(SkipReason::UnknownFormat, "not a line format"))
+            }
         }
     }
 }

@@ -353,6 +353,7 @@ mod tests {
             hash: None,
             confirmed: false,
             test_value: false,
+            action: None,
             consent: None,
             truncated: false,
         }

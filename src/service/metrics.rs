@@ -38,6 +38,10 @@ pub struct Metrics {
     pub probe_pages: IntCounter,
     pub probe_requests: IntCounterVec,
     pub probe_last_run: IntGauge,
+    pub icap_requests: IntCounterVec,
+    pub icap_seconds: Histogram,
+    pub icap_connections: IntGauge,
+    pub icap_fail_open: IntCounterVec,
 }
 
 fn simple_counter(r: &Registry, name: &str, help: &str) -> IntCounter {
@@ -229,6 +233,35 @@ impl Metrics {
                 "pixelwarden_findings_file_reopens_total",
                 "Findings file reopened on SIGHUP (log rotation)",
             ),
+            icap_requests: counter(
+                &r,
+                "pixelwarden_icap_requests_total",
+                "ICAP requests answered, by method and outcome: no_content (unchanged), modified (stripped), blocked, options, error",
+                &["method", "outcome"],
+            ),
+            icap_seconds: {
+                let h = Histogram::with_opts(
+                    HistogramOpts::new(
+                        "pixelwarden_icap_request_seconds",
+                        "Time from an ICAP request's head to its answer (the latency pixelwarden adds)",
+                    )
+                    .buckets(vec![0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25]),
+                )
+                .expect("valid metric");
+                r.register(Box::new(h.clone())).expect("unique metric");
+                h
+            },
+            icap_connections: gauge(
+                &r,
+                "pixelwarden_icap_connections",
+                "Open ICAP connections",
+            ),
+            icap_fail_open: counter(
+                &r,
+                "pixelwarden_icap_fail_open_total",
+                "ICAP requests let through unexamined, by reason: deadline, too_large, overloaded",
+                &["reason"],
+            ),
             probe_walks: counter(
                 &r,
                 "pixelwarden_probe_walks_total",
@@ -262,6 +295,14 @@ impl Metrics {
         }
         for reason in ["not_assigned", "redelivered"] {
             self.not_dispatched.with_label_values(&[reason]);
+        }
+        for m in ["REQMOD", "OPTIONS"] {
+            for o in ["no_content", "modified", "blocked", "options", "error"] {
+                self.icap_requests.with_label_values(&[m, o]);
+            }
+        }
+        for r in ["deadline", "too_large", "overloaded"] {
+            self.icap_fail_open.with_label_values(&[r]);
         }
         for outcome in ["ok", "journey_failed", "error"] {
             self.probe_walks.with_label_values(&[outcome]);

@@ -1,0 +1,218 @@
+//! `pixelwarden icap`: the ICAP service around [`pixelwarden::icap`] — settings, sinks
+//! (findings file, findings topic, alerts) on a thread of their own, metrics.
+
+use super::{engine, redactor, IcapArgs};
+use anyhow::{Context as _, Result};
+use pixelwarden::icap::{Icap, IcapConfig, Mode};
+use pixelwarden::pipeline::Scanner;
+use pixelwarden::redact::FindingRecord;
+use pixelwarden::service::alerts::{AlertConfig, Alerter, Delivery};
+use pixelwarden::service::metrics::Metrics;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct IcapFile {
+    #[serde(default)]
+    icap: IcapConfig,
+}
+
+pub fn run(args: IcapArgs) -> Result<ExitCode> {
+    let mut cfg = match &args.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read", p.display()))?;
+            toml::from_str::<IcapFile>(&text)
+                .map_err(|e| {
+                    pixelwarden::error::Error::config(format!(
+                        "{}: {}",
+                        p.display(),
+                        e.to_string().trim_end()
+                    ))
+                })?
+                .icap
+        }
+        None => IcapConfig::default(),
+    };
+    if args.config.is_none() || args.listen != "0.0.0.0:1344" {
+        cfg.listen = args.listen.clone();
+    }
+    if let Some(m) = &args.mode {
+        cfg.mode = m
+            .parse::<Mode>()
+            .map_err(pixelwarden::error::Error::config)?;
+    }
+    if let Some(s) = &args.service {
+        cfg.service = if s.starts_with('/') {
+            s.clone()
+        } else {
+            format!("/{s}")
+        };
+    }
+    // One body limit: what the engine decodes is what the service reads (--max-body-bytes);
+    // longer bodies pass unexamined and are counted.
+    cfg.max_body_bytes = args.engine.limits.max_body_bytes();
+    if let Some(n) = args.deadline_ms {
+        cfg.deadline_ms = n;
+    }
+    if let Some(n) = args.max_connections {
+        cfg.max_connections = n;
+    }
+    // The engine lives for the whole service: the scanner and the connection tasks share it.
+    let engine: &'static pixelwarden::pipeline::Engine = Box::leak(Box::new(engine(&args.engine)?));
+    let redactor = redactor(args.fingerprint_key_file.as_ref(), false)?;
+    let mut scanner = Scanner::new(engine, redactor.clone());
+    if !args.no_drift {
+        scanner.drift = Some(pixelwarden::drift::Drift::new(Default::default()));
+    }
+    let metrics = Arc::new(Metrics::new());
+    // Sinks on their own thread; a full queue holds the connections back (nothing is dropped).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FindingRecord>>(1024);
+    let mut file: Option<Box<dyn Write + Send>> = match &args.findings_file {
+        Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
+        Some(p) => Some(Box::new(std::io::BufWriter::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("{}: cannot open", p.display()))?,
+        ))),
+        None => None,
+    };
+    let mut producer = match (&args.kafka_brokers, &args.findings_topic) {
+        (Some(b), Some(t)) => Some((
+            pixelwarden::service::sinks::DurableProducer::new(b, &Default::default())?,
+            t.clone(),
+        )),
+        _ => None,
+    };
+    let alert_cfg = AlertConfig {
+        alertmanager_url: args.alertmanager_url.clone(),
+        webhook_url: args.webhook_url.clone(),
+        ..AlertConfig::default()
+    };
+    let mut alerter = alert_cfg
+        .enabled()
+        .then(|| Alerter::new(&alert_cfg))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let (alert_tx, mut alert_rx) =
+        tokio::sync::mpsc::unbounded_channel::<Vec<pixelwarden::service::alerts::Alert>>();
+    let sink_metrics = metrics.clone();
+    let sinks = std::thread::Builder::new()
+        .name("icap-sinks".into())
+        .spawn(move || {
+            let mut line = Vec::new();
+            loop {
+                let batch = match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+                    Ok(b) => Some(b),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                };
+                if let Some(records) = &batch {
+                    for r in records {
+                        line.clear();
+                        let _ = serde_json::to_writer(&mut line, r);
+                        if let Some(f) = file.as_mut() {
+                            line.push(b'\n');
+                            if f.write_all(&line).is_err() {
+                                sink_metrics.sink_errors.with_label_values(&["file"]).inc();
+                            }
+                            line.pop();
+                        }
+                        if let Some((p, topic)) = &producer {
+                            let key = r.site.as_deref().unwrap_or_default();
+                            if p.send(topic, key.as_bytes(), &line).is_err() {
+                                sink_metrics.sink_errors.with_label_values(&["kafka"]).inc();
+                            }
+                        }
+                    }
+                    if let Some(a) = alerter.as_mut() {
+                        let due = a.observe(records, chrono::Utc::now());
+                        if !due.is_empty() {
+                            let _ = alert_tx.send(due);
+                        }
+                    }
+                }
+                // Durable once a second, or when idle.
+                if let Some(f) = file.as_mut() {
+                    let _ = f.flush();
+                }
+                if let Some((p, _)) = producer.as_mut() {
+                    if p.sync().is_err() {
+                        sink_metrics.sink_errors.with_label_values(&["kafka"]).inc();
+                    }
+                }
+                if batch.is_none() {
+                    if let Some(a) = alerter.as_mut() {
+                        let due = a.tick(chrono::Utc::now());
+                        if !due.is_empty() {
+                            let _ = alert_tx.send(due);
+                        }
+                    }
+                }
+            }
+            if let Some(f) = file.as_mut() {
+                let _ = f.flush();
+            }
+        })?;
+    let emit: Box<dyn Fn(Vec<FindingRecord>) + Send + Sync> = {
+        let tx = std::sync::Mutex::new(tx);
+        Box::new(move |records| {
+            let tx = tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let _ = tx.send(records);
+        })
+    };
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(w) = args.workers {
+        rt.worker_threads(w.max(1));
+    }
+    let runtime = rt.enable_all().build()?;
+    runtime.block_on(async move {
+        if alert_cfg.enabled() {
+            let delivery = Delivery::new(alert_cfg.clone(), metrics.clone())?;
+            tokio::spawn(async move {
+                while let Some(due) = alert_rx.recv().await {
+                    delivery.send(due).await;
+                }
+            });
+        }
+        let ready = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        if let Some(listen) = &args.metrics_listen {
+            let addr = pixelwarden::service::http::serve(listen, metrics.clone(), ready).await?;
+            eprintln!("pixelwarden: metrics at http://{addr}/metrics");
+        }
+        let listener = tokio::net::TcpListener::bind(&cfg.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+        eprintln!(
+            "pixelwarden: ICAP service icap://{}{} (REQMOD, mode {:?}, {} per-finding rules, deadline {} ms, bodies up to {} bytes)",
+            listener.local_addr()?,
+            cfg.service,
+            cfg.mode,
+            cfg.rules.len(),
+            cfg.deadline_ms,
+            cfg.max_body_bytes
+        );
+        let icap = Icap::new(engine, redactor, cfg, metrics, scanner, emit);
+        tokio::select! {
+            r = icap.serve(listener) => r.context("the ICAP listener failed")?,
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut t) => { t.recv().await; }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+        eprintln!("pixelwarden: ICAP service stopping");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    // The connections (and with them the last sender) end with the runtime; the sinks thread
+    // then writes what is left and stops.
+    drop(runtime);
+    let _ = sinks.join();
+    Ok(ExitCode::SUCCESS)
+}
