@@ -59,4 +59,30 @@ for pack in sorted((root / "detectors").glob("**/*.toml")):
         body = ex.get("body", "")
         put("decode", f"{first}\n{ex.get('content_type', '')}\n{body}".encode())
 
+# ICAP: REQMOD messages around the pack examples (GET with null-body, POST with a body, a preview).
+for pack in sorted((root / "detectors" / "vendors").glob("*.toml")):
+    try:
+        spec = tomllib.loads(pack.read_text())
+    except Exception:
+        continue
+    for ex in spec.get("examples", [])[:6]:
+        req = ex.get("request")
+        if not req or " " not in req:
+            continue
+        method, url = req.split(" ", 1)
+        body = ex.get("body", "").encode()
+        http = f"{method} {url} HTTP/1.1\r\nHost: x\r\n"
+        if ex.get("content_type"):
+            http += f"Content-Type: {ex['content_type']}\r\n"
+        http = (http + "\r\n").encode()
+        if body:
+            enc = f"req-hdr=0, req-body={len(http)}"
+            chunks = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+        else:
+            enc = f"req-hdr=0, null-body={len(http)}"
+            chunks = b""
+        icap = f"REQMOD icap://127.0.0.1:1344/pixelwarden ICAP/1.0\r\nHost: 127.0.0.1\r\nAllow: 204\r\nEncapsulated: {enc}\r\n\r\n".encode()
+        put("icap", icap + http + chunks)
+put("icap", b"OPTIONS icap://127.0.0.1:1344/pixelwarden ICAP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+
 print("seeds:", {d.name: len(list(d.iterdir())) for d in sorted(out.iterdir())})

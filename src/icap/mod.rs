@@ -450,11 +450,10 @@ impl Icap {
         let o = origin.clone();
         let job = tokio::task::spawn_blocking(move || {
             let mut memo = crate::pixel::RoleMemo::default();
-            let findings = engine.inspect(&req).map(|(_, f)| f);
             let hit = engine.inspect_redacted(&req, &o, Format::Icap, &redactor, &mut memo);
-            (req, findings, hit)
+            (req, hit)
         });
-        let (req, findings, hit) = match tokio::time::timeout(deadline, job).await {
+        let (req, hit) = match tokio::time::timeout(deadline, job).await {
             Ok(Ok(x)) => x,
             _ => {
                 self.metrics
@@ -471,7 +470,9 @@ impl Icap {
                 .answer_unchanged(stream, head, http, Some(&body), started)
                 .await;
         };
-        let findings = findings.unwrap_or_default();
+        // The findings keep their raw values until the scanner has accepted them: strip needs
+        // them to find what to take out.
+        let findings = hit.findings.clone();
         let vendor = self.engine.recognizer.vendors[hit.beacon.vendor].id.clone();
         let site = hit.beacon.site.clone();
         let mode = findings
