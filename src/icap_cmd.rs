@@ -51,26 +51,91 @@ pub fn run(args: IcapArgs) -> Result<ExitCode> {
             format!("/{s}")
         };
     }
-    // One body limit: what the engine decodes is what the service reads (--max-body-bytes);
-    // longer bodies pass unexamined and are counted.
-    cfg.max_body_bytes = args.engine.limits.max_body_bytes();
     if let Some(n) = args.deadline_ms {
         cfg.deadline_ms = n;
     }
     if let Some(n) = args.max_connections {
         cfg.max_connections = n;
     }
+    if args.findings_file.is_some() {
+        cfg.findings_file = args.findings_file.clone();
+    }
+    // One body limit: what the engine decodes is what the service reads (--max-body-bytes);
+    // longer bodies pass unexamined and are counted.
+    cfg.max_body_bytes = args.engine.limits.max_body_bytes();
     // The engine lives for the whole service: the scanner and the connection tasks share it.
     let engine: &'static pixelwarden::pipeline::Engine = Box::leak(Box::new(engine(&args.engine)?));
     let redactor = redactor(args.fingerprint_key_file.as_ref(), false)?;
+    let metrics = Arc::new(Metrics::new());
+    let alerts = AlertConfig {
+        alertmanager_url: args.alertmanager_url.clone(),
+        webhook_url: args.webhook_url.clone(),
+        ..AlertConfig::default()
+    };
+    let kafka = args.kafka_brokers.clone().zip(args.findings_topic.clone());
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(w) = args.workers {
+        rt.worker_threads(w.max(1));
+    }
+    let runtime = rt.enable_all().build()?;
+    let sinks = runtime.block_on(async {
+        let ready = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        if let Some(listen) = &args.metrics_listen {
+            let addr = pixelwarden::service::http::serve(listen, metrics.clone(), ready).await?;
+            eprintln!("pixelwarden: metrics at http://{addr}/metrics");
+        }
+        let (server, sinks) = start(
+            cfg,
+            engine,
+            redactor,
+            metrics.clone(),
+            !args.no_drift,
+            alerts,
+            kafka,
+        )
+        .await?;
+        tokio::select! {
+            r = server => { r.context("the ICAP service stopped")??; }
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut t) => { t.recv().await; }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+        eprintln!("pixelwarden: ICAP service stopping");
+        Ok::<_, anyhow::Error>(sinks)
+    })?;
+    // The connections (and with them the last sender) end with the runtime; the sinks thread
+    // then writes what is left and stops.
+    drop(runtime);
+    let _ = sinks.join();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Bind and serve the ICAP service on the current runtime, with its sinks (findings file,
+/// findings topic, alerts) on a thread of their own. Returns the server task and the sinks
+/// thread (which ends once every connection has).
+pub async fn start(
+    cfg: IcapConfig,
+    engine: &'static pixelwarden::pipeline::Engine,
+    redactor: pixelwarden::redact::Redactor,
+    metrics: Arc<Metrics>,
+    drift: bool,
+    alerts: AlertConfig,
+    kafka: Option<(String, String)>,
+) -> Result<(
+    tokio::task::JoinHandle<std::io::Result<()>>,
+    std::thread::JoinHandle<()>,
+)> {
     let mut scanner = Scanner::new(engine, redactor.clone());
-    if !args.no_drift {
+    if drift {
         scanner.drift = Some(pixelwarden::drift::Drift::new(Default::default()));
     }
-    let metrics = Arc::new(Metrics::new());
     // Sinks on their own thread; a full queue holds the connections back (nothing is dropped).
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FindingRecord>>(1024);
-    let mut file: Option<Box<dyn Write + Send>> = match &args.findings_file {
+    let mut file: Option<Box<dyn Write + Send>> = match &cfg.findings_file {
         Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
         Some(p) => Some(Box::new(std::io::BufWriter::new(
             std::fs::OpenOptions::new()
@@ -81,25 +146,28 @@ pub fn run(args: IcapArgs) -> Result<ExitCode> {
         ))),
         None => None,
     };
-    let mut producer = match (&args.kafka_brokers, &args.findings_topic) {
-        (Some(b), Some(t)) => Some((
+    let mut producer = match &kafka {
+        Some((b, t)) => Some((
             pixelwarden::service::sinks::DurableProducer::new(b, &Default::default())?,
             t.clone(),
         )),
-        _ => None,
+        None => None,
     };
-    let alert_cfg = AlertConfig {
-        alertmanager_url: args.alertmanager_url.clone(),
-        webhook_url: args.webhook_url.clone(),
-        ..AlertConfig::default()
-    };
-    let mut alerter = alert_cfg
+    let mut alerter = alerts
         .enabled()
-        .then(|| Alerter::new(&alert_cfg))
+        .then(|| Alerter::new(&alerts))
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let (alert_tx, mut alert_rx) =
         tokio::sync::mpsc::unbounded_channel::<Vec<pixelwarden::service::alerts::Alert>>();
+    if alerts.enabled() {
+        let delivery = Delivery::new(alerts.clone(), metrics.clone())?;
+        tokio::spawn(async move {
+            while let Some(due) = alert_rx.recv().await {
+                delivery.send(due).await;
+            }
+        });
+    }
     let sink_metrics = metrics.clone();
     let sinks = std::thread::Builder::new()
         .name("icap-sinks".into())
@@ -165,54 +233,18 @@ pub fn run(args: IcapArgs) -> Result<ExitCode> {
             let _ = tx.send(records);
         })
     };
-    let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if let Some(w) = args.workers {
-        rt.worker_threads(w.max(1));
-    }
-    let runtime = rt.enable_all().build()?;
-    runtime.block_on(async move {
-        if alert_cfg.enabled() {
-            let delivery = Delivery::new(alert_cfg.clone(), metrics.clone())?;
-            tokio::spawn(async move {
-                while let Some(due) = alert_rx.recv().await {
-                    delivery.send(due).await;
-                }
-            });
-        }
-        let ready = Arc::new(std::sync::atomic::AtomicBool::new(true));
-        if let Some(listen) = &args.metrics_listen {
-            let addr = pixelwarden::service::http::serve(listen, metrics.clone(), ready).await?;
-            eprintln!("pixelwarden: metrics at http://{addr}/metrics");
-        }
-        let listener = tokio::net::TcpListener::bind(&cfg.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", cfg.listen))?;
-        eprintln!(
-            "pixelwarden: ICAP service icap://{}{} (REQMOD, mode {:?}, {} per-finding rules, deadline {} ms, bodies up to {} bytes)",
-            listener.local_addr()?,
-            cfg.service,
-            cfg.mode,
-            cfg.rules.len(),
-            cfg.deadline_ms,
-            cfg.max_body_bytes
-        );
-        let icap = Icap::new(engine, redactor, cfg, metrics, scanner, emit);
-        tokio::select! {
-            r = icap.serve(listener) => r.context("the ICAP listener failed")?,
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async {
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(mut t) => { t.recv().await; }
-                    Err(_) => std::future::pending::<()>().await,
-                }
-            } => {}
-        }
-        eprintln!("pixelwarden: ICAP service stopping");
-        Ok::<_, anyhow::Error>(())
-    })?;
-    // The connections (and with them the last sender) end with the runtime; the sinks thread
-    // then writes what is left and stops.
-    drop(runtime);
-    let _ = sinks.join();
-    Ok(ExitCode::SUCCESS)
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} for ICAP", cfg.listen))?;
+    eprintln!(
+        "pixelwarden: ICAP service icap://{}{} (REQMOD, mode {:?}, {} per-finding rules, deadline {} ms, bodies up to {} bytes)",
+        listener.local_addr()?,
+        cfg.service,
+        cfg.mode,
+        cfg.rules.len(),
+        cfg.deadline_ms,
+        cfg.max_body_bytes
+    );
+    let icap = Icap::new(engine, redactor, cfg, metrics, scanner, emit);
+    Ok((tokio::spawn(icap.serve(listener)), sinks))
 }

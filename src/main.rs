@@ -1088,8 +1088,24 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode> {
             eprintln!("pixelwarden: metrics at http://{addr}/metrics (also /healthz, /readyz)");
         }
         let opts = RunOptions { exit_when_idle: args.exit_when_idle.map(std::time::Duration::from_secs_f64) };
-                let handles = service::Handles { engine, redactor, metrics, ready };
+        // `[icap]`: the ICAP service in the same process, on the same /metrics.
+        let _icap = match cfg.icap.clone() {
+            Some(mut icap) => {
+                icap.max_body_bytes = cfg.limits.max_body_bytes;
+                let icap_engine: &'static Engine = Box::leak(Box::new((*engine).clone()));
+                let kafka = cfg.sinks.findings_topic.clone().map(|t| (cfg.sinks.findings_brokers.clone().unwrap_or_else(|| brokers.clone()), t));
+                Some(icap_cmd::start(icap, icap_engine, redactor.clone(), metrics.clone(), cfg.drift.enabled, cfg.alerts.clone(), kafka).await?)
+            }
+            None => None,
+        };
+        let handles = service::Handles { engine, redactor, metrics, ready };
         let report = service::run(cfg, brokers, handles, opts, stop_rx).await?;
+        if let Some((server, sinks)) = _icap {
+            // The server's end drops the last sender: the sinks thread writes what is left.
+            server.abort();
+            let _ = server.await;
+            let _ = tokio::task::spawn_blocking(move || sinks.join()).await;
+        }
         let rate = report.rate().map(|(busy, r)| format!(" in {:.2} s ({:.0} messages/s)", busy.as_secs_f64(), r)).unwrap_or_default();
         eprintln!("pixelwarden: {} messages{rate}, {} findings, {} offset commits", report.messages, report.findings, report.commits);
         Ok::<_, anyhow::Error>(())

@@ -99,6 +99,8 @@ pub struct IcapConfig {
     pub max_connections: usize,
     /// Idle connections are closed after this long.
     pub idle_timeout_seconds: u64,
+    /// Where findings go (JSON lines, appended; `-`: stdout).
+    pub findings_file: Option<std::path::PathBuf>,
 }
 
 impl Default for IcapConfig {
@@ -112,6 +114,7 @@ impl Default for IcapConfig {
             deadline_ms: 250,
             max_connections: 1000,
             idle_timeout_seconds: 300,
+            findings_file: None,
         }
     }
 }

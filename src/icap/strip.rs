@@ -48,7 +48,7 @@ pub fn strip(
         .filter(|f| f.chain.first() == Some(&Step::Query))
         .collect();
     if let Some(q) = query {
-        let (q, removed) = strip_pairs(&q, &in_query);
+        let (q, removed) = strip_pairs(&q, &in_query, &identity);
         out.removed.extend(removed);
         out.target = if q.is_empty() {
             base
@@ -78,12 +78,13 @@ pub fn strip(
                             out.removed.push(f.field.clone());
                         }
                     }
+                    scrub_strings(&mut v, "", &identity, &mut out.removed);
                     serde_json::to_string(&v).unwrap_or(text)
                 }
                 Err(_) => cut_values(&text, &in_body, &mut out.removed),
             }
         } else if in_body.iter().all(|f| f.chain.first() == Some(&Step::Form)) {
-            let (t, removed) = strip_pairs(&text, &in_body);
+            let (t, removed) = strip_pairs(&text, &in_body, &identity);
             out.removed.extend(removed);
             t
         } else {
@@ -100,7 +101,7 @@ pub fn strip(
 
 /// Drop `name=value` pairs whose name is an identity field; cut nested identity values out of
 /// the others. Kept pairs keep their exact bytes.
-fn strip_pairs(text: &str, findings: &[&Finding]) -> (String, Vec<String>) {
+fn strip_pairs(text: &str, findings: &[&Finding], all: &[&Finding]) -> (String, Vec<String>) {
     let mut removed = Vec::new();
     let mut kept: Vec<String> = Vec::new();
     for pair in text.split('&') {
@@ -110,28 +111,29 @@ fn strip_pairs(text: &str, findings: &[&Finding]) -> (String, Vec<String>) {
             removed.push(f.field.clone());
             continue;
         }
-        // A nested field (`dl?email`, `cd[contents][0].email`, `p0.m`): cut its value out.
-        let nested: Vec<&&Finding> = findings
-            .iter()
-            .filter(|f| {
-                f.field.len() > name.len()
-                    && f.field.starts_with(name.as_str())
-                    && matches!(f.field.as_bytes()[name.len()], b'?' | b'.' | b'[')
-            })
-            .collect();
-        if nested.is_empty() {
+        // A nested field (`dl?email`, `cd[contents][0].email`, `p0.m`) or the same identity
+        // value sent again inside another parameter (findings are one per value, so the copy
+        // in `dl` may have no finding of its own): cut the value out of the parameter value.
+        let Some((n, v)) = pair.split_once('=') else {
             kept.push(pair.to_string());
             continue;
-        }
-        let mut p = pair.to_string();
-        for f in nested {
-            let before = p.clone();
-            p = cut_encoded(&p, f.value.expose());
-            if p != before {
-                removed.push(f.field.clone());
+        };
+        let mut v = v.to_string();
+        for f in all {
+            let before = v.len();
+            v = cut_encoded(&v, f.value.expose());
+            if v.len() != before {
+                let nested = f.field.len() > name.len()
+                    && f.field.starts_with(name.as_str())
+                    && matches!(f.field.as_bytes()[name.len()], b'?' | b'.' | b'[');
+                removed.push(if nested {
+                    f.field.clone()
+                } else {
+                    format!("{name} (copy of {})", f.field)
+                });
             }
         }
-        kept.push(p);
+        kept.push(format!("{n}={v}"));
     }
     (kept.join("&"), removed)
 }
@@ -146,6 +148,61 @@ fn cut_values(text: &str, findings: &[&Finding], removed: &mut Vec<String>) -> S
         }
     }
     t
+}
+
+/// Cut identity values still present inside the string leaves of a JSON body: a copy of the
+/// e-mail in `event_source_url`, or a second key carrying the same value (findings are one per
+/// value, so such copies have no finding of their own). A leaf that was nothing but the value
+/// goes the way [`remove_path`] takes it: the key is removed, an array element becomes null.
+fn scrub_strings(v: &mut serde_json::Value, at: &str, all: &[&Finding], removed: &mut Vec<String>) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            for f in all {
+                let cut = cut_encoded(s, f.value.expose());
+                if cut.len() != s.len() {
+                    *s = cut;
+                    removed.push(format!("{at} (copy of {})", f.field));
+                }
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter_mut().enumerate() {
+                if scrub_leaf(x, &format!("{at}[{i}]"), all, removed) {
+                    *x = Value::Null;
+                }
+            }
+        }
+        Value::Object(m) => {
+            let mut gone = Vec::new();
+            for (k, x) in m.iter_mut() {
+                let p = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
+                if scrub_leaf(x, &p, all, removed) {
+                    gone.push(k.clone());
+                }
+            }
+            for k in gone {
+                m.remove(&k);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Scrub one child; true when it was a string made only of identity values.
+fn scrub_leaf(
+    x: &mut serde_json::Value,
+    at: &str,
+    all: &[&Finding],
+    removed: &mut Vec<String>,
+) -> bool {
+    let was_text = x.as_str().is_some_and(|s| !s.is_empty());
+    scrub_strings(x, at, all, removed);
+    was_text && x.as_str() == Some("")
 }
 
 /// Remove a value in each encoding it may travel in (as is, form-encoded, percent-encoded
@@ -270,7 +327,7 @@ mod tests {
 
     #[test]
     fn json_bodies_lose_their_identity_keys() {
-        let body = r#"{"data":[{"event_name":"Purchase","user_data":{"em":["7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6"],"ph":"46701234567","client_user_agent":"x"},"custom_data":{"value":10}}],"access_token":"EAAtoken123"}"#;
+        let body = r#"{"data":[{"event_name":"Purchase","user_data":{"em":["7ad5bc19170b296897d92d2934bcccfa8c7ad4de35e013232b5be647d55778b6"],"ph":"46701234567","client_user_agent":"x"},"event_source_url":"https://shop.example.se/kassa?tel=46701234567&step=2","custom_data":{"value":10}}],"access_token":"EAAtoken123"}"#;
         let f = findings(
             "POST",
             "https://graph.facebook.com/v19.0/123/events",
@@ -290,6 +347,10 @@ mod tests {
         );
         assert!(out["data"][0]["user_data"].get("ph").is_none());
         assert_eq!(out["data"][0]["custom_data"]["value"], 10);
+        assert_eq!(
+            out["data"][0]["event_source_url"], "https://shop.example.se/kassa?tel=&step=2",
+            "the copy of the phone number in the page URL is cut too"
+        );
         assert_eq!(
             out["access_token"], "EAAtoken123",
             "not identity: the vendor still accepts the request"

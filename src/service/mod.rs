@@ -60,6 +60,10 @@ pub struct ServiceConfig {
     pub batch_size: usize,
     /// How often processed offsets are committed.
     pub commit_interval_ms: u64,
+    /// An ICAP service in the same process (`[icap]`, as `pixelwarden icap`), sharing the
+    /// metrics endpoint and the alert settings; its findings go to `icap.findings_file` and the
+    /// findings topic.
+    pub icap: Option<crate::icap::IcapConfig>,
 }
 
 impl Default for ServiceConfig {
@@ -75,6 +79,7 @@ impl Default for ServiceConfig {
             queue: 20_000,
             batch_size: 1000,
             commit_interval_ms: 1000,
+            icap: None,
         }
     }
 }
