@@ -7,8 +7,9 @@
 # Needs cargo-fuzz (`cargo install cargo-fuzz`). The stable toolchain builds it with
 # RUSTC_BOOTSTRAP=1 (libFuzzer's instrumentation needs -Z flags). Seeds come from the project's
 # data (fuzz/seeds.py); what libFuzzer learns stays in fuzz/corpus/<target>; a crash lands in
-# fuzz/artifacts/<target>/ and the run fails. Each target's executions and result go to
-# fuzz/results.tsv (target, seconds, executions, corpus size, result).
+# fuzz/artifacts/<target>/ and the run fails. Each target's line in fuzz/results.tsv (target,
+# wall seconds, CPU seconds, executions, corpus size, result, date) is replaced when it runs;
+# the lines of targets not run stay, so runs over disjoint target lists can share the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
@@ -16,7 +17,10 @@ shift || true
 export RUSTC_BOOTSTRAP=1
 JOBS=${FUZZ_JOBS:-$(nproc)}
 # FUZZ_DEV=1 (CI's smoke run): an unoptimised build, quicker to compile.
+# A smoke run's short times go to fuzz/logs/results-dev.tsv, not over the recorded results.
+RESULTS=fuzz/results.tsv
 if [ -n "${FUZZ_DEV:-}" ]; then
+  RESULTS=fuzz/logs/results-dev.tsv
   cargo fuzz build --fuzz-dir fuzz --dev -a -s none
   BIN=fuzz/target/x86_64-unknown-linux-gnu/debug
 else
@@ -28,20 +32,29 @@ TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || mapfile -t TARGETS < <(cargo fuzz list --fuzz-dir fuzz)
 LOGS=fuzz/logs
 mkdir -p "$LOGS"
-: > fuzz/results.tsv.new
 one() {
   local t=$1
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
-  local rc=0
-  "$BIN/$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -max_total_time="$SECONDS_EACH" -max_len=65536 \
+  local rc=0 TIMEFORMAT='%U %S'
+  { time "$BIN/$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -max_total_time="$SECONDS_EACH" -max_len=65536 \
     -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$t/" \
-    > "$LOGS/$t.log" 2>&1 || rc=$?
+    > "$LOGS/$t.log" 2>&1 || rc=$?; } 2> "$LOGS/$t.time"
+  local cpu
+  cpu=$(awk '{printf "%d", $1 + $2}' "$LOGS/$t.time")
   local runs corpus
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOGS/$t.log" | tail -1)
   corpus=$(ls "fuzz/corpus/$t" | wc -l)
   local result=ok
   [ "$rc" -eq 0 ] || result="CRASH (see $LOGS/$t.log, fuzz/artifacts/$t/)"
-  printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$SECONDS_EACH" "${runs:-0}" "$corpus" "$result" | tee -a fuzz/results.tsv.new
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$SECONDS_EACH" "${cpu:-0}" "${runs:-0}" "$corpus" \
+    "$result" "$(date -u +%F)" | tee "$LOGS/$t.result"
+  # Replace this target's line under a lock (other runs may be writing theirs).
+  (
+    flock 9
+    touch "$RESULTS"
+    { grep -v -P "^\Q$t\E\t" "$RESULTS" || true; cat "$LOGS/$t.result"; } | sort > "$RESULTS.new"
+    mv "$RESULTS.new" "$RESULTS"
+  ) 9> fuzz/.results.lock
   [ "$rc" -eq 0 ]
 }
 failed=0
@@ -52,6 +65,5 @@ for t in "${TARGETS[@]}"; do
   if [ "$running" -ge "$JOBS" ]; then wait -n || failed=1; running=$((running - 1)); fi
 done
 while [ "$running" -gt 0 ]; do wait -n || failed=1; running=$((running - 1)); done
-mv fuzz/results.tsv.new fuzz/results.tsv
 [ "$failed" -eq 0 ] || { echo "a fuzz target crashed"; exit 1; }
 echo "fuzzing passed"
