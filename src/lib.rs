@@ -7,6 +7,11 @@
 //! - [`request`]: the normalised egress [`request::Request`] and where it came from.
 //! - [`format`]: framing and parsing of log formats into requests.
 //! - [`limits`], [`error`]: bounds on untrusted input; start-up errors and per-record skips.
+//!
+//! Sources besides files: [`service`] (Kafka), [`probe`] (a real browser on the company's own
+//! site), [`icap`] (inline behind a TLS-decrypting proxy); all feed the same
+//! [`pipeline::Engine`] and [`pipeline::Scanner`]. After the sinks: [`report`] (the forensic
+//! report) and [`evidence`] (signed evidence packs).
 pub mod detect;
 pub mod drift;
 pub mod error;
