@@ -87,4 +87,10 @@
       cartStatus.textContent = 'Tillagd i varukorgen.';
     });
   }
+
+  // The offline service worker (sw.js): once it controls a page, that page's requests leave
+  // from the worker.
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js').catch(function () {});
+  }
 })();

@@ -15,7 +15,7 @@ use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::fetch::{
     ContinueRequestParams, EventRequestPaused, FailRequestParams,
 };
-use chromiumoxide::cdp::browser_protocol::network::ErrorReason;
+use chromiumoxide::cdp::browser_protocol::network::{ErrorReason, SetBypassServiceWorkerParams};
 use chromiumoxide::cdp::browser_protocol::page::StopLoadingParams;
 use chromiumoxide::handler::viewport::Viewport;
 use chromiumoxide::Page;
@@ -233,6 +233,12 @@ pub async fn walk(
     }));
     let result = async {
         let page = browser.new_page("about:blank").await?;
+        // A page's requests never go through a service worker: a worker's own fetch() would
+        // leave from the worker's target, outside this page's interception. (The worker's
+        // registration itself does not complete under interception, so it sends nothing.)
+        page.execute(SetBypassServiceWorkerParams::new(true))
+            .await
+            .context("cannot make the page bypass service workers")?;
         let interception = intercept(
             page.clone(),
             engine.clone(),

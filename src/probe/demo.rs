@@ -12,6 +12,11 @@ use std::net::SocketAddr;
 
 const FILES: &[(&str, &str, &[u8])] = &[
     (
+        "sw.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/demo-shop/sw.js"),
+    ),
+    (
         "index.html",
         "text/html; charset=utf-8",
         include_bytes!("../../assets/demo-shop/index.html"),
