@@ -119,7 +119,8 @@ pub struct EndpointSpec {
     /// (newline-batched query strings, one event per line).
     #[serde(default = "default_body")]
     pub body: String,
-    /// Array at the top of a JSON body whose elements are separate events (CAPI `data`).
+    /// Array of a JSON body whose elements are separate events: a top-level key (CAPI `data`),
+    /// a dotted path to a nested one (`data.events`), or `[]` when the body is the array.
     #[serde(default)]
     pub events_array: Option<String>,
     /// Sources, tried in order: `field:GLOB`, `path:GROUP`, `header:referer`, `host`.

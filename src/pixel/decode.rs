@@ -289,23 +289,47 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// A JSON body: the top-level `events_array` (CAPI `data`, Snap `req`) gives each element
-    /// its own event index.
+    /// A JSON body: the `events_array` (CAPI `data`, Snap `req`, Reddit `data.events`, `[]` for
+    /// a body that is itself the array) gives each element its own event index.
     fn json_body(&mut self, v: &Value) {
         let mut chain = Chain::from_slice(&[Step::Json]);
+        match self.events_array {
+            Some(at) => self.json_events("", v, at.trim_start_matches("[]"), &mut chain, 0),
+            None => self.json("", v, &mut chain, 0, 0, 0),
+        }
+    }
+
+    /// Walk down the dotted keys of `rest` to the events array; everything beside the way is
+    /// read as one event (index 0).
+    fn json_events(&mut self, path: &str, v: &Value, rest: &str, chain: &mut Chain, jdepth: usize) {
+        if jdepth > self.limits.max_json_depth {
+            self.notes.nesting_exceeded = true;
+            return;
+        }
+        if rest.is_empty() {
+            if let Value::Array(events) = v {
+                for (i, e) in events.iter().enumerate() {
+                    let event = i.min(u16::MAX as usize) as u16;
+                    self.json(&format!("{path}[{i}]"), e, chain, event, 0, jdepth + 1);
+                }
+                return;
+            }
+        }
         let Value::Object(map) = v else {
-            self.json("", v, &mut chain, 0, 0, 0);
+            self.json(path, v, chain, 0, 0, jdepth);
             return;
         };
+        let (head, tail) = rest.split_once('.').unwrap_or((rest, ""));
         for (k, x) in map {
-            match x {
-                Value::Array(events) if self.events_array == Some(k.as_str()) => {
-                    for (i, e) in events.iter().enumerate() {
-                        let event = i.min(u16::MAX as usize) as u16;
-                        self.json(&format!("{k}[{i}]"), e, &mut chain, event, 0, 2);
-                    }
-                }
-                _ => self.json(k, x, &mut chain, 0, 0, 1),
+            let child = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if !rest.is_empty() && k == head {
+                self.json_events(&child, x, tail, chain, jdepth + 1);
+            } else {
+                self.json(&child, x, chain, 0, 0, jdepth + 1);
             }
         }
     }
@@ -686,6 +710,37 @@ mod tests {
             .collect();
         assert!(ev.contains(&("data[1].event_name", 1)), "{ev:?}");
         assert!(ev.contains(&("access_token", 0)));
+
+        // Nested (Reddit v3 `data.events`) and the body itself as the array (Snap v2).
+        let events = |at: &str, body: &[u8]| {
+            let mut d = Decoder::new(&limits, &[], Some(at));
+            d.body(body, Some("application/json"), BodyMode::Auto);
+            d.fields
+                .iter()
+                .map(|f| (f.path.clone(), f.event))
+                .collect::<Vec<_>>()
+        };
+        let ev = events(
+            "data.events",
+            br#"{"data":{"test_mode":false,"events":[{"type":"A"},{"type":"B","user":{"email":"e"}}]},"events":[{"x":1},{"x":2}]}"#,
+        );
+        assert!(
+            ev.contains(&("data.events[1].user.email".into(), 1)),
+            "{ev:?}"
+        );
+        assert!(ev.contains(&("data.events[0].type".into(), 0)));
+        assert!(ev.contains(&("data.test_mode".into(), 0)));
+        assert!(
+            ev.contains(&("events[1].x".into(), 0)),
+            "only the path named splits: {ev:?}"
+        );
+        let ev = events("[]", br#"[{"event_type":"A"},{"event_type":"B"}]"#);
+        assert_eq!(
+            ev,
+            vec![("[0].event_type".into(), 0), ("[1].event_type".into(), 1)]
+        );
+        let ev = events("[]", br#"{"event_type":"A"}"#);
+        assert_eq!(ev, vec![("event_type".into(), 0)], "a single event object");
     }
 
     #[test]
