@@ -137,6 +137,10 @@ pub struct EndpointSpec {
     /// Consent signals carried on the wire: `google` (gcs/gcd).
     #[serde(default)]
     pub consent: Option<String>,
+    /// Consent state carried in the payload (conversion APIs): fields whose value says whether
+    /// the person agreed to the use of their data for ads.
+    #[serde(default)]
+    pub consent_fields: Vec<ConsentFieldSpec>,
     /// Hits sent twice under different endpoints (Meta `/tr` and its privacy-sandbox twin).
     #[serde(default)]
     pub twin: Option<TwinSpec>,
@@ -144,6 +148,22 @@ pub struct EndpointSpec {
 
 fn default_body() -> String {
     "auto".into()
+}
+
+/// A payload field carrying one consent signal (`conversions[*].consent.adUserData`). A field
+/// inside an events array speaks for its own event; one outside, for the whole request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentFieldSpec {
+    /// Field glob over decoded paths.
+    pub field: String,
+    /// `ad_user_data`, `ad_personalization`, `ad_storage` or `analytics_storage`.
+    pub signal: String,
+    /// Values meaning denied (ASCII case ignored).
+    pub denied: Vec<String>,
+    /// Values meaning granted.
+    #[serde(default)]
+    pub granted: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

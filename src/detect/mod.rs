@@ -618,16 +618,31 @@ impl Detectors {
             }
         }
         if let Some(consent) = &beacon.consent {
-            if identity && consent.denied() {
-                let field = if consent.gcs.is_some() { "gcs" } else { "gcd" };
-                let evidence = consent.evidence();
+            // The first event whose identity was sent against a refusal (the request's own
+            // signal, or the event's in a batched conversion API).
+            let denied = out
+                .iter()
+                .filter(|f| f.class.is_identity())
+                .map(|f| f.event)
+                .find(|&e| consent.denied_for(e));
+            if let Some(event) = denied {
+                let (field, evidence) = consent.denial(event);
+                let step = if field == "gcs" || field == "gcd" {
+                    Step::Query
+                } else {
+                    Step::Json
+                };
                 out.push(Finding {
                     class: Class::Consent,
                     kind: Arc::from("denied_but_sent"),
-                    detector: Arc::from("google-consent-denied"),
-                    field: field.into(),
-                    event: 0,
-                    chain: Chain::from_slice(&[Step::Query]),
+                    detector: Arc::from(if step == Step::Query {
+                        "google-consent-denied"
+                    } else {
+                        "payload-consent-denied"
+                    }),
+                    field,
+                    event,
+                    chain: Chain::from_slice(&[step]),
                     severity: Severity::High,
                     value: RawValue::new(evidence.clone()),
                     norm: RawValue::new(evidence),

@@ -16,7 +16,7 @@ use crate::limits::Limits;
 use crate::request::{url_host, Request, Scheme};
 use crate::rules::{glob_to_regex, EndpointSpec, PackSpec};
 use aho_corasick::AhoCorasick;
-use consent::Consent;
+use consent::{Consent, Signal, SignalKind};
 use decode::{BodyMode, DecodeNotes, Decoder, Field, SplitStyle};
 use regex::Regex;
 use std::sync::Arc;
@@ -280,7 +280,38 @@ struct Endpoint {
     site: Vec<Source>,
     splits: Vec<(Regex, SplitStyle)>,
     google_consent: bool,
+    consent_fields: Vec<ConsentField>,
     twin: Option<TwinRule>,
+}
+
+/// A payload field carrying a consent signal ([`crate::rules::ConsentFieldSpec`]).
+#[derive(Debug, Clone)]
+struct ConsentField {
+    field: FieldName,
+    kind: SignalKind,
+    denied: Vec<String>,
+    granted: Vec<String>,
+}
+
+impl ConsentField {
+    fn signal(&self, value: &str) -> Signal {
+        let v = value.trim();
+        if self.denied.iter().any(|d| d.eq_ignore_ascii_case(v)) {
+            Signal::Denied
+        } else if self.granted.iter().any(|g| g.eq_ignore_ascii_case(v)) {
+            Signal::Granted
+        } else {
+            Signal::NotSet
+        }
+    }
+}
+
+/// Whether a decoded path lies inside the endpoint's events array (`conversions[2].x`,
+/// `data.events[0].x`, `[1].x`).
+fn in_events_array(path: &str, events_array: &str) -> bool {
+    let at = events_array.trim_start_matches("[]");
+    path.strip_prefix(at)
+        .is_some_and(|rest| rest.starts_with('['))
 }
 
 /// How two hits under different endpoints are recognised as one event ([`crate::rules::TwinSpec`]).
@@ -618,11 +649,27 @@ impl Recognizer {
                 .find(|f| f.path == name)
                 .map(|f| f.value.as_str())
         };
-        let consent = if ep.google_consent {
+        let mut consent = if ep.google_consent {
             Consent::google(top("gcs"), top("gcd"))
         } else {
             None
         };
+        for cf in &ep.consent_fields {
+            for f in fields.iter().filter(|f| cf.field.is_match(&f.path)) {
+                let signal = cf.signal(&f.value);
+                if signal == Signal::NotSet {
+                    continue;
+                }
+                let in_event = ep
+                    .events_array
+                    .as_deref()
+                    .filter(|a| in_events_array(&f.path, a))
+                    .map(|_| f.event);
+                consent
+                    .get_or_insert_with(Consent::default)
+                    .read_field(&f.path, &f.value, cf.kind, signal, in_event);
+            }
+        }
         let twin = ep
             .twin
             .as_ref()
@@ -739,6 +786,21 @@ fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String>
         Some("google") => true,
         Some(other) => return Err(format!("consent `{other}` is not google")),
     };
+    let consent_fields = e
+        .consent_fields
+        .iter()
+        .map(|c| {
+            if c.denied.is_empty() {
+                return Err(format!("consent field `{}` names no denied value", c.field));
+            }
+            Ok(ConsentField {
+                field: FieldName::new(&c.field)?,
+                kind: c.signal.parse()?,
+                denied: c.denied.clone(),
+                granted: c.granted.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let pixel_id = sources(&e.pixel_id, "pixel_id")?;
     let event = sources(&e.event, "event")?;
     let site = sources(&e.site, "site")?;
@@ -769,6 +831,7 @@ fn compile_endpoint(e: &EndpointSpec, vendor: usize) -> Result<Endpoint, String>
         site,
         splits,
         google_consent,
+        consent_fields,
         twin: e.twin.as_ref().map(|t| TwinRule {
             group: Arc::from(t.group.as_str()),
             key: t.key.clone(),
