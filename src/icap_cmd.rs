@@ -8,7 +8,8 @@ use pixelwarden::pipeline::Scanner;
 use pixelwarden::redact::FindingRecord;
 use pixelwarden::service::alerts::{AlertConfig, Alerter, Delivery};
 use pixelwarden::service::metrics::Metrics;
-use std::io::Write;
+use pixelwarden::service::sinks::Sinks;
+use pixelwarden::service::SinkConfig;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -114,6 +115,9 @@ pub fn run(args: IcapArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Findings kept in memory while the findings file cannot take them (disk full), at most.
+const MAX_PENDING_BYTES: usize = 64 << 20;
+
 /// Bind and serve the ICAP service on the current runtime, with its sinks (findings file,
 /// findings topic, alerts) on a thread of their own. Returns the server task and the sinks
 /// thread (which ends once every connection has).
@@ -133,26 +137,29 @@ pub async fn start(
     if drift {
         scanner.drift = Some(pixelwarden::drift::Drift::new(Default::default()));
     }
-    // Sinks on their own thread; a full queue holds the connections back (nothing is dropped).
+    // Sinks on their own thread: the service's findings file and topic (synced once a second,
+    // a full disk keeps the records pending, SIGHUP starts a new file), and alerts. A full
+    // queue holds the connections back.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FindingRecord>>(1024);
-    let mut file: Option<Box<dyn Write + Send>> = match &cfg.findings_file {
-        Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
-        Some(p) => Some(Box::new(std::io::BufWriter::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .with_context(|| format!("{}: cannot open", p.display()))?,
-        ))),
-        None => None,
+    let sink_cfg = SinkConfig {
+        findings_file: cfg.findings_file.clone(),
+        findings_topic: kafka.as_ref().map(|(_, t)| t.clone()),
+        findings_brokers: None,
     };
-    let mut producer = match &kafka {
-        Some((b, t)) => Some((
-            pixelwarden::service::sinks::DurableProducer::new(b, &Default::default())?,
-            t.clone(),
-        )),
-        None => None,
-    };
+    let brokers = kafka.as_ref().map(|(b, _)| b.clone()).unwrap_or_default();
+    let mut sinks = Sinks::open(&sink_cfg, &brokers, &Default::default())?;
+    let reopen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let reopen = reopen.clone();
+        if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    reopen.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    }
     let mut alerter = alerts
         .enabled()
         .then(|| Alerter::new(&alerts))
@@ -168,34 +175,34 @@ pub async fn start(
             }
         });
     }
-    let sink_metrics = metrics.clone();
+    let m = metrics.clone();
     let sinks = std::thread::Builder::new()
         .name("icap-sinks".into())
         .spawn(move || {
-            let mut line = Vec::new();
+            let mut buf = Vec::new();
+            let mut last_sync = std::time::Instant::now();
+            let mut dropped_warned = false;
             loop {
-                let batch = match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+                let batch = match rx.recv_timeout(std::time::Duration::from_millis(250)) {
                     Ok(b) => Some(b),
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
                     Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
                 };
                 if let Some(records) = &batch {
-                    for r in records {
-                        line.clear();
-                        let _ = serde_json::to_writer(&mut line, r);
-                        if let Some(f) = file.as_mut() {
-                            line.push(b'\n');
-                            if f.write_all(&line).is_err() {
-                                sink_metrics.sink_errors.with_label_values(&["file"]).inc();
-                            }
-                            line.pop();
+                    // Inline, the traffic cannot be paused: past the bound, records that could
+                    // not be written are counted as lost instead of filling memory.
+                    if sinks.pending_bytes() > MAX_PENDING_BYTES {
+                        m.sink_errors
+                            .with_label_values(&["file"])
+                            .inc_by(records.len() as u64);
+                        if !dropped_warned {
+                            tracing::error!(target: "pixelwarden::icap", pending = sinks.pending_bytes(),
+                                "findings file cannot be written and the pending bound is reached: findings are being lost (counted in pixelwarden_sink_errors_total)");
+                            dropped_warned = true;
                         }
-                        if let Some((p, topic)) = &producer {
-                            let key = r.site.as_deref().unwrap_or_default();
-                            if p.send(topic, key.as_bytes(), &line).is_err() {
-                                sink_metrics.sink_errors.with_label_values(&["kafka"]).inc();
-                            }
-                        }
+                    } else if let Err((sink, e)) = sinks.write(records, &mut buf) {
+                        m.sink_errors.with_label_values(&[sink]).inc();
+                        tracing::error!(target: "pixelwarden::icap", sink, "findings not written: {e:#}");
                     }
                     if let Some(a) = alerter.as_mut() {
                         let due = a.observe(records, chrono::Utc::now());
@@ -203,27 +210,40 @@ pub async fn start(
                             let _ = alert_tx.send(due);
                         }
                     }
-                }
-                // Durable once a second, or when idle.
-                if let Some(f) = file.as_mut() {
-                    let _ = f.flush();
-                }
-                if let Some((p, _)) = producer.as_mut() {
-                    if p.sync().is_err() {
-                        sink_metrics.sink_errors.with_label_values(&["kafka"]).inc();
+                } else if let Some(a) = alerter.as_mut() {
+                    let due = a.tick(chrono::Utc::now());
+                    if !due.is_empty() {
+                        let _ = alert_tx.send(due);
                     }
                 }
-                if batch.is_none() {
-                    if let Some(a) = alerter.as_mut() {
-                        let due = a.tick(chrono::Utc::now());
-                        if !due.is_empty() {
-                            let _ = alert_tx.send(due);
+                if reopen.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                    let _ = sinks.sync();
+                    match sinks.reopen() {
+                        Ok(()) => m.reopens.inc(),
+                        Err(e) => {
+                            tracing::error!(target: "pixelwarden::icap", "findings file not reopened: {e:#}")
                         }
                     }
                 }
+                // Durable once a second, and whenever the queue runs dry.
+                if batch.is_none() || last_sync.elapsed() >= std::time::Duration::from_secs(1) {
+                    last_sync = std::time::Instant::now();
+                    match sinks.sync() {
+                        Ok(()) => {
+                            m.sink_stalled.set(0);
+                            dropped_warned = false;
+                        }
+                        Err(f) => {
+                            m.sink_stalled.set(1);
+                            m.sink_errors.with_label_values(&[f.sink()]).inc();
+                            tracing::warn!(target: "pixelwarden::icap", sink = f.sink(), "findings not yet durable: {f}");
+                        }
+                    }
+                    m.pending_bytes.set(sinks.pending_bytes() as i64);
+                }
             }
-            if let Some(f) = file.as_mut() {
-                let _ = f.flush();
+            if let Err(f) = sinks.sync() {
+                tracing::error!(target: "pixelwarden::icap", sink = f.sink(), "findings not durable at exit: {f}");
             }
         })?;
     let emit: Box<dyn Fn(Vec<FindingRecord>) + Send + Sync> = {

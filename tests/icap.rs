@@ -432,3 +432,29 @@ fn run_serves_icap_from_its_settings() {
     );
     drop(svc);
 }
+
+#[test]
+fn sighup_starts_a_new_findings_file_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.jsonl");
+    let svc = icap(&["--findings-file", out.to_str().unwrap()]);
+    let (mut w, mut r) = connect(svc.port);
+    w.write_all(&reqmod(svc.port, &meta_get("&n=1"), None, None))
+        .unwrap();
+    assert_eq!(read_answer(&mut r).unwrap().status, 204);
+    assert_eq!(findings(&out, 1).len(), 1);
+    // Rotation: move the file away, then SIGHUP.
+    let rotated = dir.path().join("f.jsonl.1");
+    std::fs::rename(&out, &rotated).unwrap();
+    let status = Command::new("kill")
+        .args(["-HUP", &svc.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(600));
+    w.write_all(&reqmod(svc.port, &meta_get("&n=2"), None, None))
+        .unwrap();
+    assert_eq!(read_answer(&mut r).unwrap().status, 204);
+    assert_eq!(findings(&out, 1).len(), 1, "the new file has the new finding");
+    assert_eq!(findings(&rotated, 1).len(), 1, "the old one kept its own");
+}

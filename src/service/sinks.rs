@@ -222,6 +222,15 @@ impl SinkFailure {
     }
 }
 
+impl std::fmt::Display for SinkFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SinkFailure::Stalled(s, e) => write!(f, "{s} stalled: {e:#}"),
+            SinkFailure::Failed(s, e) => write!(f, "{s} failed: {e:#}"),
+        }
+    }
+}
+
 /// Errors of the file system that pass when someone makes room or the disk comes back.
 fn passes(e: &std::io::Error) -> bool {
     use std::io::ErrorKind as K;
