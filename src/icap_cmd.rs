@@ -140,7 +140,9 @@ pub async fn start(
     // Sinks on their own thread: the service's findings file and topic (synced once a second,
     // a full disk keeps the records pending, SIGHUP starts a new file), and alerts. A full
     // queue holds the connections back.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FindingRecord>>(1024);
+    // Room for a few seconds of findings at full speed, so a sync (fsync, topic acks) does not
+    // hold the connections.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FindingRecord>>(16_384);
     let sink_cfg = SinkConfig {
         findings_file: cfg.findings_file.clone(),
         findings_topic: kafka.as_ref().map(|(_, t)| t.clone()),
