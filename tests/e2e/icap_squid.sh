@@ -17,7 +17,7 @@ WORK=$(mktemp -d)
 chmod 777 "$WORK"
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   [ -f "$WORK/squid.pid" ] && kill -9 "$(cat "$WORK/squid.pid")" 2>/dev/null || true
   pkill -9 -f "squid -N -f $WORK/squid.conf" 2>/dev/null || true
   if [ "${KEEP_E2E:-}" = "" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi

@@ -17,7 +17,7 @@ OFFSETS=$PWD/target/release/examples/kafka_offsets
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   if [ "${KEEP_E2E:-}" = "" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
 }
 trap cleanup EXIT
@@ -87,7 +87,7 @@ for _ in $(seq 1 1200); do
   [ "$(metric pixelwarden_offset_commits_total)" -ge 1 ] 2>/dev/null && break
   sleep 0.05
 done
-kill -9 "$P1"
+kill -9 "$P1"; wait "$P1" 2>/dev/null || true
 wait "$P1" 2>/dev/null || true
 BEFORE=$(wc -l < "$WORK/findings.jsonl")
 echo "killed after $BEFORE findings were written"

@@ -19,9 +19,9 @@ WORK=$(mktemp -d)
 PIDS=()
 MNT="$WORK/full"
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   for f in broker findings-broker; do
-    [ -f "$WORK/$f.pid" ] && { kill -CONT "$(cat "$WORK/$f.pid")" 2>/dev/null; kill -9 "$(cat "$WORK/$f.pid")" 2>/dev/null; }
+    [ -f "$WORK/$f.pid" ] && { kill -CONT "$(cat "$WORK/$f.pid")" 2>/dev/null; kill -9 "$(cat "$WORK/$f.pid")" 2>/dev/null; wait "$(cat "$WORK/$f.pid")" 2>/dev/null; }
   done
   [ -f "$WORK/supervisor.pid" ] && kill -9 "$(cat "$WORK/supervisor.pid")" 2>/dev/null || true
   pkill -9 -f "pixelwarden run --kafka-brokers 127.0.0.1:$KPORT" 2>/dev/null || true
@@ -94,7 +94,7 @@ wait_metric pixelwarden_assigned_partitions 3 60
 for _ in $(seq 1 600); do [ "$(metric pixelwarden_offset_commits_total)" -ge 2 ] 2>/dev/null && break; sleep 0.1; done
 
 echo "-- fault 1: broker killed with -9, restarted 3 s later"
-kill -9 "$(cat "$WORK/broker.pid")"
+kill -9 "$(cat "$WORK/broker.pid")"; wait "$(cat "$WORK/broker.pid")" 2>/dev/null || true
 sleep 3
 broker
 sleep 8
@@ -106,7 +106,7 @@ for _ in $(seq 1 100); do kafka_stalled && break; sleep 0.2; done
 kafka_stalled || { echo "no stall of the findings topic was seen"; exit 1; }
 echo "findings topic stall seen: pixelwarden_sink_stalled=$(metric pixelwarden_sink_stalled)"
 sleep 20
-kill -9 "$(cat "$WORK/findings-broker.pid")"
+kill -9 "$(cat "$WORK/findings-broker.pid")"; wait "$(cat "$WORK/findings-broker.pid")" 2>/dev/null || true
 kill -CONT "$(cat "$WORK/findings-broker.pid")" 2>/dev/null || true
 sleep 2
 findings_broker
