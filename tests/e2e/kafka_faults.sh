@@ -21,7 +21,7 @@ MNT="$WORK/full"
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   for f in broker findings-broker; do
-    [ -f "$WORK/$f.pid" ] && { kill -CONT "$(cat "$WORK/$f.pid")" 2>/dev/null; kill -9 "$(cat "$WORK/$f.pid")" 2>/dev/null; wait "$(cat "$WORK/$f.pid")" 2>/dev/null; }
+    [ -f "$WORK/$f.pid" ] && { kill -CONT "$(cat "$WORK/$f.pid")" 2>/dev/null; kill -9 "$(cat "$WORK/$f.pid")" 2>/dev/null; wait "$(cat "$WORK/$f.pid")" 2>/dev/null || true; }
   done
   [ -f "$WORK/supervisor.pid" ] && kill -9 "$(cat "$WORK/supervisor.pid")" 2>/dev/null || true
   pkill -9 -f "pixelwarden run --kafka-brokers 127.0.0.1:$KPORT" 2>/dev/null || true
