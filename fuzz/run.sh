@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Fuzz every target for SECONDS each (default 60), two at a time on a two-core machine:
+# Fuzz every target for SECONDS of CPU time each (default 60), two at a time on a two-core
+# machine. On a busy machine a target runs in slices, each continuing from the corpus, until it
+# has had its CPU time:
 #   fuzz/run.sh 1200            # 20 CPU-minutes per target
 #   fuzz/run.sh 30 har rules    # some targets only
+#   FUZZ_ADD=1 fuzz/run.sh 600 har   # 10 more CPU-minutes, added to har's recorded line
 # Built without a sanitizer (-s none): librdkafka and zstd (C) do not link under ASan here, and
 # the Rust code is what is fuzzed: panics, overflows (debug assertions), hangs, memory blow-ups.
 # Needs cargo-fuzz (`cargo install cargo-fuzz`). The stable toolchain builds it with
 # RUSTC_BOOTSTRAP=1 (libFuzzer's instrumentation needs -Z flags). Seeds come from the project's
 # data (fuzz/seeds.py); what libFuzzer learns stays in fuzz/corpus/<target>; a crash lands in
 # fuzz/artifacts/<target>/ and the run fails. Each target's line in fuzz/results.tsv (target,
-# wall seconds, CPU seconds, executions, corpus size, result, date) is replaced when it runs;
+# wall seconds, CPU seconds, executions, corpus size, result, date) is replaced when it runs
+# (added to, with FUZZ_ADD=1);
 # the lines of targets not run stay, so runs over disjoint target lists can share the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,23 +39,45 @@ mkdir -p "$LOGS"
 one() {
   local t=$1
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
-  local rc=0 TIMEFORMAT='%U %S'
-  { time "$BIN/$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -max_total_time="$SECONDS_EACH" -max_len=65536 \
-    -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$t/" \
-    > "$LOGS/$t.log" 2>&1 || rc=$?; } 2> "$LOGS/$t.time"
-  local cpu
-  cpu=$(awk '{printf "%d", $1 + $2}' "$LOGS/$t.time")
-  local runs corpus
-  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOGS/$t.log" | tail -1)
+  local rc=0 wall=0 cpu=0 runs=0 started slice_cpu slice_runs left TIMEFORMAT='%U %S'
+  : > "$LOGS/$t.log"
+  while [ "$rc" -eq 0 ] && [ "$cpu" -lt "$SECONDS_EACH" ]; do
+    left=$((SECONDS_EACH - cpu))
+    [ "$left" -ge 30 ] || left=30
+    started=$(date +%s)
+    echo "== slice: up to $left s ($(date -u +%FT%TZ))" >> "$LOGS/$t.log"
+    { time "$BIN/$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -max_total_time="$left" -max_len=65536 \
+      -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$t/" \
+      > "$LOGS/$t.slice.log" 2>&1 || rc=$?; } 2> "$LOGS/$t.time"
+    cat "$LOGS/$t.slice.log" >> "$LOGS/$t.log"
+    slice_cpu=$(awk '{printf "%d", $1 + $2}' "$LOGS/$t.time")
+    slice_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOGS/$t.slice.log" | tail -1)
+    cpu=$((cpu + ${slice_cpu:-0}))
+    runs=$((runs + ${slice_runs:-0}))
+    wall=$((wall + $(date +%s) - started))
+    # On a saturated machine, give up after four times the time asked for (the CPU time
+    # actually had is what is recorded).
+    [ "$wall" -lt $((4 * SECONDS_EACH + 60)) ] || break
+  done
+  rm -f "$LOGS/$t.slice.log"
+  local corpus result=ok
   corpus=$(ls "fuzz/corpus/$t" | wc -l)
-  local result=ok
   [ "$rc" -eq 0 ] || result="CRASH (see $LOGS/$t.log, fuzz/artifacts/$t/)"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$SECONDS_EACH" "${cpu:-0}" "${runs:-0}" "$corpus" \
-    "$result" "$(date -u +%F)" | tee "$LOGS/$t.result"
-  # Replace this target's line under a lock (other runs may be writing theirs).
+  # Replace this target's line (or add to it) under a lock: other runs may be writing theirs.
   (
     flock 9
     touch "$RESULTS"
+    if [ -n "${FUZZ_ADD:-}" ]; then
+      local old
+      old=$(grep -P "^\Q$t\E\t" "$RESULTS" || true)
+      if [ -n "$old" ]; then
+        wall=$((wall + $(cut -f2 <<< "$old")))
+        cpu=$((cpu + $(cut -f3 <<< "$old" | tr -c '0-9\n' '0')))
+        runs=$((runs + $(cut -f4 <<< "$old")))
+      fi
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$wall" "$cpu" "$runs" "$corpus" "$result" \
+      "$(date -u +%F)" | tee "$LOGS/$t.result"
     { grep -v -P "^\Q$t\E\t" "$RESULTS" || true; cat "$LOGS/$t.result"; } | sort > "$RESULTS.new"
     mv "$RESULTS.new" "$RESULTS"
   ) 9> fuzz/.results.lock
