@@ -455,6 +455,10 @@ fn sighup_starts_a_new_findings_file_and_nothing_is_lost() {
     w.write_all(&reqmod(svc.port, &meta_get("&n=2"), None, None))
         .unwrap();
     assert_eq!(read_answer(&mut r).unwrap().status, 204);
-    assert_eq!(findings(&out, 1).len(), 1, "the new file has the new finding");
+    assert_eq!(
+        findings(&out, 1).len(),
+        1,
+        "the new file has the new finding"
+    );
     assert_eq!(findings(&rotated, 1).len(), 1, "the old one kept its own");
 }

@@ -237,7 +237,11 @@ fn by_default_no_connection_reaches_a_vendor() {
         args.push("--resolve".into());
         args.push(format!("{host}=127.0.0.1:{port}"));
     }
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let har = dir.path().join("walk.har");
+    let mut with_har = args.clone();
+    with_har.push("--har".into());
+    with_har.push(har.to_string_lossy().into_owned());
+    let argv: Vec<&str> = with_har.iter().map(String::as_str).collect();
     let (out, findings) = probe(&argv, dir.path());
     assert_eq!(
         out.status.code(),
@@ -249,11 +253,29 @@ fn by_default_no_connection_reaches_a_vendor() {
         findings.len() > 10,
         "the leaks were still found from the captures"
     );
+    // The shop registers a service worker that would pass requests on (and send one of its
+    // own) outside the page's interception: it is refused on every page.
+    let har: Value = serde_json::from_slice(&std::fs::read(&har).unwrap()).unwrap();
+    let urls: Vec<&str> = har["log"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["request"]["url"].as_str())
+        .collect();
+    assert!(
+        urls.iter().any(|u| u.ends_with("/sw-state.gif?refused")),
+        "the shop's worker was refused: {urls:?}"
+    );
+    assert!(
+        !urls.iter().any(|u| u.ends_with("/sw-state.gif?registered")),
+        "no worker registered"
+    );
     assert_eq!(
         count.load(Ordering::SeqCst),
         0,
         "a connection reached a vendor host"
     );
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut through = argv.clone();
     through.push("--let-pixels-through");
     let (out, _) = probe(&through, dir.path());

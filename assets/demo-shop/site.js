@@ -89,8 +89,13 @@
   }
 
   // The offline service worker (sw.js): once it controls a page, that page's requests leave
-  // from the worker.
+  // from the worker. The outcome is reported to the shop itself (a first-party request), so
+  // the probe's tests can see whether the worker was let in.
   if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register('/sw.js').catch(function () {});
+    navigator.serviceWorker.register('/sw.js').then(function () {
+      new Image().src = '/sw-state.gif?registered';
+    }, function () {
+      new Image().src = '/sw-state.gif?refused';
+    });
   }
 })();

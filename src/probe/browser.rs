@@ -144,6 +144,20 @@ struct BannerAnswer {
 
 const PAGE_JS: &str = include_str!("../../assets/probe/page.js");
 
+/// Run in every document before its own scripts: `navigator.serviceWorker.register` rejects,
+/// as it does where service workers are disabled.
+const REFUSE_SERVICE_WORKERS: &str = r#"(() => {
+  try {
+    if (typeof ServiceWorkerContainer === 'undefined') return;
+    const refuse = function () {
+      return Promise.reject(new DOMException('service workers are disabled in this browser', 'SecurityError'));
+    };
+    Object.defineProperty(ServiceWorkerContainer.prototype, 'register', {
+      value: refuse, writable: false, configurable: false, enumerable: true
+    });
+  } catch (e) {}
+})();"#;
+
 /// Chromium must run without its sandbox as root (containers, CI).
 fn running_as_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
@@ -233,9 +247,13 @@ pub async fn walk(
     }));
     let result = async {
         let page = browser.new_page("about:blank").await?;
-        // A page's requests never go through a service worker: a worker's own fetch() would
-        // leave from the worker's target, outside this page's interception. (The worker's
-        // registration itself does not complete under interception, so it sends nothing.)
+        // Service workers run in targets of their own, outside this page's interception: a
+        // worker's fetch() (passing the page's requests on, or its own) would reach the vendor
+        // uncaptured. So no worker may register (refused before any page script runs, in every
+        // frame), and the page's requests bypass any worker regardless.
+        page.evaluate_on_new_document(REFUSE_SERVICE_WORKERS)
+            .await
+            .context("cannot refuse service workers in the page")?;
         page.execute(SetBypassServiceWorkerParams::new(true))
             .await
             .context("cannot make the page bypass service workers")?;
