@@ -104,7 +104,8 @@ struct Answer {
     body: Vec<u8>,
 }
 
-fn read_answer(r: &mut BufReader<TcpStream>) -> Option<Answer> {
+/// Lines up to and including the empty one; `None` if the connection ends first.
+fn read_head(r: &mut BufReader<TcpStream>) -> Option<String> {
     let mut head = String::new();
     loop {
         let mut line = String::new();
@@ -113,9 +114,13 @@ fn read_answer(r: &mut BufReader<TcpStream>) -> Option<Answer> {
         }
         head.push_str(&line);
         if line == "\r\n" {
-            break;
+            return Some(head);
         }
     }
+}
+
+fn read_answer(r: &mut BufReader<TcpStream>) -> Option<Answer> {
+    let head = read_head(r)?;
     let status = head.split_whitespace().nth(1)?.parse().ok()?;
     let enc = head
         .lines()
@@ -125,16 +130,7 @@ fn read_answer(r: &mut BufReader<TcpStream>) -> Option<Answer> {
     let mut http = String::new();
     let mut body = Vec::new();
     if enc.contains("req-hdr") || enc.contains("res-hdr") {
-        loop {
-            let mut line = String::new();
-            if r.read_line(&mut line).ok()? == 0 {
-                return None;
-            }
-            http.push_str(&line);
-            if line == "\r\n" {
-                break;
-            }
-        }
+        http = read_head(r)?;
     }
     if enc.contains("-body=") && !enc.contains("null-body") {
         loop {
