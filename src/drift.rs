@@ -283,6 +283,10 @@ impl Drift {
             let slot = &mut site.counts[hour.rem_euclid(HOURS as i64) as usize];
             *slot = slot.saturating_add(1);
         }
+        // Hours that left the ring have no count to judge (`count_at` is `None`): skip them
+        // at once, so an event time far ahead (a clock jump, a hostile record) costs at most a
+        // ring's worth of hours, not one step per hour of the gap.
+        site.evaluated = site.evaluated.max(site.max_hour - HOURS as i64);
         while site.evaluated < site.max_hour - 2 {
             site.evaluated += 1;
             let h = site.evaluated;
