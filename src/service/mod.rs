@@ -527,7 +527,13 @@ impl Core {
     /// (disk full, findings broker away) pauses consumption instead of ending the run; the
     /// next tick retries, and nothing is committed meanwhile.
     fn commit(&mut self, consumer: &BaseConsumer<ServiceContext>, mode: CommitMode) -> Result<()> {
-        let pending = self.watermarks.take_commits();
+        // The last (synchronous) commit covers every partition: the failure of an earlier
+        // asynchronous commit may still be on its way back through the commit callback.
+        let pending = if matches!(mode, CommitMode::Sync) {
+            self.watermarks.take_all_commits()
+        } else {
+            self.watermarks.take_commits()
+        };
         if pending.is_empty() && self.stalled.is_none() {
             return Ok(());
         }

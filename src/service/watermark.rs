@@ -83,6 +83,20 @@ impl Watermarks {
         out
     }
 
+    /// Every partition's committable offset, whether handed out before or not (shutdown: an
+    /// asynchronous commit that failed may not have reported back yet).
+    pub fn take_all_commits(&mut self) -> Vec<(PartitionKey, i64)> {
+        let mut out = Vec::new();
+        for (key, p) in &mut self.partitions {
+            if let Some(c) = p.in_flight.first().copied().or(p.next) {
+                p.committed = Some(c);
+                out.push((key.clone(), c));
+            }
+        }
+        out.sort();
+        out
+    }
+
     /// A commit of these offsets failed: hand them out again at the next [`Self::take_commits`].
     pub fn retry(&mut self, failed: &[(PartitionKey, i64)]) {
         for (key, offset) in failed {
@@ -142,6 +156,12 @@ mod tests {
         // The commit failed: the same offset is handed out again.
         w.retry(&failed);
         assert_eq!(w.take_commits(), failed);
+        // At shutdown everything is committed again, handed out before or not.
+        assert!(w.take_commits().is_empty());
+        assert_eq!(
+            w.take_all_commits(),
+            vec![(("t".into(), 0), 1), (("t".into(), 1), 6)]
+        );
         assert_eq!(w.revoke("t", 1), Some(6));
         assert_eq!(w.committable("t", 1), None);
     }
