@@ -23,12 +23,13 @@ JOBS=${FUZZ_JOBS:-$(nproc)}
 # FUZZ_DEV=1 (CI's smoke run): an unoptimised build, quicker to compile.
 # A smoke run's short times go to fuzz/logs/results-dev.tsv, not over the recorded results.
 RESULTS=fuzz/results.tsv
+# FUZZ_NO_BUILD=1: use the targets as last built (say so in what you record).
 if [ -n "${FUZZ_DEV:-}" ]; then
   RESULTS=fuzz/logs/results-dev.tsv
-  cargo fuzz build --fuzz-dir fuzz --dev -a -s none
+  [ -n "${FUZZ_NO_BUILD:-}" ] || cargo fuzz build --fuzz-dir fuzz --dev -a -s none
   BIN=fuzz/target/x86_64-unknown-linux-gnu/debug
 else
-  cargo fuzz build --fuzz-dir fuzz -O -a -s none
+  [ -n "${FUZZ_NO_BUILD:-}" ] || cargo fuzz build --fuzz-dir fuzz -O -a -s none
   BIN=fuzz/target/x86_64-unknown-linux-gnu/release
 fi
 python3 fuzz/seeds.py
