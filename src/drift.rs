@@ -54,7 +54,8 @@ impl Default for DriftLimits {
 }
 
 /// Hours of history for volume: seven days of hourly counts.
-const HOURS: usize = 7 * 24;
+/// Hours of volume history kept per site (a ring).
+pub const HOURS: usize = 7 * 24;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct SiteState {
@@ -142,7 +143,6 @@ pub struct Observation<'a> {
     pub vendor: &'a str,
     pub pixel_id: &'a str,
     pub events: &'a [String],
-    /// Field paths of the beacon, with whether each is an identity field.
     /// The beacon's fields: their paths, and whether each is an identity field.
     pub fields: &'a [crate::pixel::decode::Field],
     pub findings: &'a [Finding],
@@ -158,6 +158,9 @@ pub struct Drift {
     /// pixel's baseline: a beacon of a known shape skips the per-field lookups. Families are
     /// never removed, so an entry stays true; bounded by [`SHAPES`] (cleared when full).
     shapes: crate::fasthash::HashSet<u64>,
+    /// Site-hours judged for a volume change since this value was made: the work a record
+    /// costs, so tests can hold it to at most a ring's worth of hours per record.
+    pub hours_judged: u64,
 }
 
 /// Known beacon shapes remembered before the memo starts over.
@@ -215,6 +218,7 @@ impl Drift {
             limits,
             scratch: String::new(),
             shapes: Default::default(),
+            hours_judged: 0,
         }
     }
 
@@ -224,6 +228,7 @@ impl Drift {
             limits,
             scratch: String::new(),
             shapes: Default::default(),
+            hours_judged: 0,
         }
     }
 
@@ -242,6 +247,7 @@ impl Drift {
         let hour = t.div_euclid(3600);
         let limits = &self.limits;
         let scratch = &mut self.scratch;
+        let hours_judged = &mut self.hours_judged;
         let DriftState {
             names,
             sites,
@@ -289,6 +295,7 @@ impl Drift {
         site.evaluated = site.evaluated.max(site.max_hour - HOURS as i64);
         while site.evaluated < site.max_hour - 2 {
             site.evaluated += 1;
+            *hours_judged += 1;
             let h = site.evaluated;
             if h < site.first.div_euclid(3600) + 7 * 24 {
                 continue; // a week of history before volume is judged

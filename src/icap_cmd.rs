@@ -139,7 +139,7 @@ pub async fn start(
     }
     // Sinks on their own thread: the service's findings file and topic (synced once a second,
     // a full disk keeps the records pending, SIGHUP starts a new file), and alerts. A full
-    // queue holds the connections back.
+    // queue holds the connections that have findings to hand over back, not the runtime.
     // Room for a few seconds of findings at full speed, so a sync (fsync, topic acks) does not
     // hold the connections.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FindingRecord>>(16_384);
@@ -252,7 +252,23 @@ pub async fn start(
         let tx = std::sync::Mutex::new(tx);
         Box::new(move |records| {
             let tx = tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            let _ = tx.send(records);
+            match tx.try_send(records) {
+                Ok(()) | Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {}
+                // A full queue holds this connection back until the sinks catch up. The wait
+                // happens off the runtime's worker (block_in_place), so the other connections
+                // on that worker go on being answered meanwhile.
+                Err(std::sync::mpsc::TrySendError::Full(records)) => {
+                    let wait = move || {
+                        let _ = tx.send(records);
+                    };
+                    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+                        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                            tokio::task::block_in_place(wait)
+                        }
+                        _ => wait(),
+                    }
+                }
+            }
         })
     };
     let listener = tokio::net::TcpListener::bind(&cfg.listen)

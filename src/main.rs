@@ -142,6 +142,50 @@ impl LimitArgs {
     }
 }
 
+/// Where findings and the documents made from them go: shared by `scan` and `probe`.
+#[derive(Args)]
+struct OutputArgs {
+    /// Write findings here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write the summary as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    summary_json: Option<PathBuf>,
+    /// No summary on stderr.
+    #[arg(long)]
+    no_summary: bool,
+    /// Exit with 1 when a finding at or above this severity exists (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+    /// Print raw matched values (for trusted forensics only). Secrets stay redacted.
+    #[arg(long)]
+    reveal: bool,
+    /// Key for fingerprints (default: PIXELWARDEN_FINGERPRINT_KEY, or a key generated once under ~/.local/state/pixelwarden).
+    #[arg(long, value_name = "FILE")]
+    fingerprint_key_file: Option<PathBuf>,
+    /// No drift detection (new vendors, pixels, fields, personal-data types, volume changes).
+    #[arg(long)]
+    no_drift: bool,
+    /// Load drift baselines from this file if it exists and save them there at the end (after
+    /// every walk with `probe --every`), so the next run continues without re-learning or
+    /// re-alerting.
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
+    /// Write the breach windows (identity and Art. 9 data per site, vendor, pixel and field) as JSON.
+    #[arg(long, value_name = "FILE")]
+    breach_report: Option<PathBuf>,
+    /// Write the forensic report (one self-contained HTML file).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Write an evidence pack: findings, summary, breach windows, report (for `probe` also the
+    /// walk as HAR), and a manifest with the SHA-256 of every input and output.
+    #[arg(long, value_name = "DIR")]
+    evidence: Option<PathBuf>,
+    /// Sign the evidence pack's manifest with this Ed25519 key (PKCS#8 PEM).
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
+}
+
 #[derive(Args)]
 struct ScanArgs {
     /// Files, directories or `-` (stdin).
@@ -153,24 +197,6 @@ struct ScanArgs {
     /// Input format, instead of detecting it per file.
     #[arg(long, value_parser = parse_format)]
     format: Option<Format>,
-    /// Write findings here instead of stdout.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Also write the summary as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    summary_json: Option<PathBuf>,
-    /// Exit with 1 when a finding at or above this severity exists (info, low, medium, high, critical).
-    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
-    fail_on: Option<Severity>,
-    /// Print raw matched values (for trusted forensics only). Secrets stay redacted.
-    #[arg(long)]
-    reveal: bool,
-    /// Key for fingerprints (default: PIXELWARDEN_FINGERPRINT_KEY, or a key generated once under ~/.local/state/pixelwarden).
-    #[arg(long, value_name = "FILE")]
-    fingerprint_key_file: Option<PathBuf>,
-    /// No summary on stderr.
-    #[arg(long)]
-    no_summary: bool,
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
@@ -186,29 +212,11 @@ struct ScanArgs {
     /// hash legitimately recurs on every site they visit.
     #[arg(long, value_name = "SITES", default_value_t = 0)]
     cross_site_constant: usize,
-    /// No drift detection (new vendors, pixels, fields, personal-data types, volume changes).
-    #[arg(long)]
-    no_drift: bool,
     /// Drift learning window per site, in hours of event time from its first record.
     #[arg(long, value_name = "HOURS", default_value_t = 24)]
     learning_hours: i64,
-    /// Load drift baselines from this file if it exists and save them there at the end, so the
-    /// next scan continues without re-learning or re-alerting.
-    #[arg(long, value_name = "PATH")]
-    state: Option<PathBuf>,
-    /// Write the breach windows (identity and Art. 9 data per site, vendor, pixel and field) as JSON.
-    #[arg(long, value_name = "FILE")]
-    breach_report: Option<PathBuf>,
-    /// Write the forensic report (one self-contained HTML file).
-    #[arg(long, value_name = "FILE")]
-    report: Option<PathBuf>,
-    /// Write an evidence pack: findings, summary, breach windows, report, and a manifest with
-    /// the SHA-256 of every input and output.
-    #[arg(long, value_name = "DIR")]
-    evidence: Option<PathBuf>,
-    /// Sign the evidence pack's manifest with this Ed25519 key (PKCS#8 PEM).
-    #[arg(long, value_name = "FILE")]
-    signing_key: Option<PathBuf>,
+    #[command(flatten)]
+    out: OutputArgs,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -284,41 +292,8 @@ struct ProbeArgs {
     /// topic with format `har-entry`). Values are published as captured: canaries only.
     #[arg(long, value_name = "TOPIC", requires = "kafka_brokers")]
     kafka_topic: Option<String>,
-    /// Write findings here instead of stdout.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Also write the summary as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    summary_json: Option<PathBuf>,
-    /// Exit with 1 when a finding at or above this severity exists.
-    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
-    fail_on: Option<Severity>,
-    /// Print raw matched values (for trusted forensics only). Secrets stay redacted.
-    #[arg(long)]
-    reveal: bool,
-    #[arg(long, value_name = "FILE")]
-    fingerprint_key_file: Option<PathBuf>,
-    /// No drift detection.
-    #[arg(long)]
-    no_drift: bool,
-    /// Drift baselines: loaded if the file exists, saved after each run.
-    #[arg(long, value_name = "PATH")]
-    state: Option<PathBuf>,
-    /// Write the breach windows as JSON.
-    #[arg(long, value_name = "FILE")]
-    breach_report: Option<PathBuf>,
-    /// Write the forensic report (one self-contained HTML file).
-    #[arg(long, value_name = "FILE")]
-    report: Option<PathBuf>,
-    /// Write an evidence pack (findings, summary, breach windows, report, HAR, manifest).
-    #[arg(long, value_name = "DIR")]
-    evidence: Option<PathBuf>,
-    /// Sign the evidence pack's manifest with this Ed25519 key (PKCS#8 PEM).
-    #[arg(long, value_name = "FILE")]
-    signing_key: Option<PathBuf>,
-    /// No summary on stderr.
-    #[arg(long)]
-    no_summary: bool,
+    #[command(flatten)]
+    out: OutputArgs,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -572,6 +547,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// Drift baselines from a state file (`--state`), or fresh ones when there is none yet.
+fn load_drift(
+    state: Option<&std::path::Path>,
+    limits: pixelwarden::drift::DriftLimits,
+) -> Result<pixelwarden::drift::Drift> {
+    match state {
+        Some(path) if path.exists() => {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("{}: cannot read state", path.display()))?;
+            let state = serde_json::from_reader(io::BufReader::new(file))
+                .with_context(|| format!("{}: not a pixelwarden state file", path.display()))?;
+            Ok(pixelwarden::drift::Drift::with_state(state, limits))
+        }
+        _ => Ok(pixelwarden::drift::Drift::new(limits)),
+    }
+}
+
+/// Save drift baselines: written and synced beside the file, then renamed over it, so a crash
+/// never leaves half a state file.
+fn save_drift(path: &std::path::Path, drift: &pixelwarden::drift::Drift) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("{}: cannot write", tmp.display()))?;
+    let mut w = io::BufWriter::new(file);
+    serde_json::to_writer(&mut w, &drift.state)?;
+    w.into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()
+        .with_context(|| format!("{}: cannot write", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}
+
 mod icap_cmd;
 mod probe_cmd;
 mod report_cmd;
@@ -619,7 +627,7 @@ fn redactor(key_file: Option<&PathBuf>, reveal: bool) -> Result<Redactor> {
 
 fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     let engine = engine(&args.engine)?;
-    let redactor = redactor(args.fingerprint_key_file.as_ref(), args.reveal)?;
+    let redactor = redactor(args.out.fingerprint_key_file.as_ref(), args.out.reveal)?;
     let (inputs, missing) = if args.sample {
         (source::samples(), Vec::new())
     } else {
@@ -635,7 +643,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         .iter()
         .map(|(p, e)| (p.display().to_string(), e.to_string()))
         .collect();
-    let out: Box<dyn Write> = match &args.output {
+    let out: Box<dyn Write> = match &args.out.output {
         Some(p) => Box::new(
             std::fs::File::create(p).with_context(|| format!("{}: cannot create", p.display()))?,
         ),
@@ -645,22 +653,12 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     let mut scanner = Scanner::new(&engine, redactor);
     scanner.prefilter = !args.no_prefilter;
     scanner.set_cross_site_constant(args.cross_site_constant);
-    if !args.no_drift {
+    if !args.out.no_drift {
         let limits = pixelwarden::drift::DriftLimits {
             learning_hours: args.learning_hours,
             ..Default::default()
         };
-        let drift = match &args.state {
-            Some(path) if path.exists() => {
-                let file = std::fs::File::open(path)
-                    .with_context(|| format!("{}: cannot read state", path.display()))?;
-                let state = serde_json::from_reader(io::BufReader::new(file))
-                    .with_context(|| format!("{}: not a pixelwarden state file", path.display()))?;
-                pixelwarden::drift::Drift::with_state(state, limits)
-            }
-            _ => pixelwarden::drift::Drift::new(limits),
-        };
-        scanner.drift = Some(drift);
+        scanner.drift = Some(load_drift(args.out.state.as_deref(), limits)?);
     }
     let opts = ScanOptions {
         format: args.format,
@@ -673,10 +671,10 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     // small writes cost less into a Vec than through the BufWriter.
     let mut line = Vec::with_capacity(1024);
     let mut outputs = report_cmd::Outputs::new(
-        args.report.clone(),
-        args.evidence.clone(),
-        args.signing_key.as_deref(),
-        args.reveal,
+        args.out.report.clone(),
+        args.out.evidence.clone(),
+        args.out.signing_key.as_deref(),
+        args.out.reveal,
     )?;
     let mut sink = |r: &pixelwarden::redact::FindingRecord| -> io::Result<()> {
         line.clear();
@@ -695,20 +693,10 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         r => r.context("cannot write findings")?,
     }
     let elapsed = started.elapsed();
-    if let (Some(path), Some(drift)) = (&args.state, &scanner.drift) {
-        // Write then rename, so a crash never leaves half a state file.
-        let tmp = path.with_extension("tmp");
-        let file = std::fs::File::create(&tmp)
-            .with_context(|| format!("{}: cannot write", tmp.display()))?;
-        let mut w = io::BufWriter::new(file);
-        serde_json::to_writer(&mut w, &drift.state)?;
-        w.into_inner()
-            .map_err(|e| e.into_error())?
-            .sync_all()
-            .with_context(|| format!("{}: cannot write", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
+    if let (Some(path), Some(drift)) = (&args.out.state, &scanner.drift) {
+        save_drift(path, drift)?;
     }
-    if let Some(path) = &args.breach_report {
+    if let Some(path) = &args.out.breach_report {
         std::fs::write(path, serde_json::to_vec_pretty(&outcome.breach.to_json())?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
@@ -725,7 +713,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
             "resynced": outcome.resynced.iter().map(|r| serde_json::json!({"file": &*r.file, "format": r.format, "offset": r.offset, "line": r.line, "skipped": r.skipped.iter().map(|(k, n)| (k.to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>()})).collect::<Vec<_>>(),
         })
     };
-    if let Some(path) = &args.summary_json {
+    if let Some(path) = &args.out.summary_json {
         std::fs::write(path, serde_json::to_vec_pretty(&summary_json)?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
@@ -747,7 +735,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
                 .collect(),
             incomplete: incomplete_lines(&missing, &outcome),
             command: std::env::args().collect::<Vec<_>>().join(" "),
-            reveal: args.reveal,
+            reveal: args.out.reveal,
         };
         let files: Vec<PathBuf> = inputs
             .iter()
@@ -764,7 +752,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
             &packs_digest,
         )?;
     }
-    if !args.no_summary {
+    if !args.out.no_summary {
         let mut err = io::stderr().lock();
         let s = &scanner.stats;
         let _ = writeln!(err, "\n== pixelwarden scan summary ==");
@@ -899,7 +887,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         }
     }
     let failed =
-        matches!((args.fail_on, outcome.max_severity), (Some(bar), Some(max)) if max >= bar);
+        matches!((args.out.fail_on, outcome.max_severity), (Some(bar), Some(max)) if max >= bar);
     Ok(if !missing.is_empty() || outcome.incomplete() {
         ExitCode::from(3)
     } else if failed {

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     let mut engine = engine(&args.engine)?;
-    let redactor = redactor(args.fingerprint_key_file.as_ref(), args.reveal)?;
+    let redactor = redactor(args.out.fingerprint_key_file.as_ref(), args.out.reveal)?;
     let persona = match &args.persona {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -210,18 +210,9 @@ async fn once(
         publish(brokers, topic, &walks)?;
     }
     let mut scanner = Scanner::new(engine, redactor.clone());
-    if !args.no_drift {
+    if !args.out.no_drift {
         let limits = pixelwarden::drift::DriftLimits::default();
-        scanner.drift = Some(match &args.state {
-            Some(path) if path.exists() => {
-                let file = std::fs::File::open(path)
-                    .with_context(|| format!("{}: cannot read state", path.display()))?;
-                let state = serde_json::from_reader(io::BufReader::new(file))
-                    .with_context(|| format!("{}: not a pixelwarden state file", path.display()))?;
-                pixelwarden::drift::Drift::with_state(state, limits)
-            }
-            _ => pixelwarden::drift::Drift::new(limits),
-        });
+        scanner.drift = Some(super::load_drift(args.out.state.as_deref(), limits)?);
     }
     let mut records = Vec::new();
     let mut per_walk = Vec::new();
@@ -230,7 +221,7 @@ async fn once(
         per_walk.push(s);
     }
     // Findings out.
-    let out: Box<dyn Write> = match &args.output {
+    let out: Box<dyn Write> = match &args.out.output {
         Some(p) => Box::new(
             std::fs::File::create(p).with_context(|| format!("{}: cannot create", p.display()))?,
         ),
@@ -241,7 +232,7 @@ async fn once(
     let mut breach = pixelwarden::drift::BreachWindows::default();
     let mut max = None;
     // With --every, each run's evidence pack is a directory of its own under --evidence.
-    let evidence = args.evidence.as_ref().map(|d| {
+    let evidence = args.out.evidence.as_ref().map(|d| {
         if metrics.is_some() {
             d.join(format!(
                 "run-{}",
@@ -252,10 +243,10 @@ async fn once(
         }
     });
     let mut outputs = super::report_cmd::Outputs::new(
-        args.report.clone(),
+        args.out.report.clone(),
         evidence.clone(),
-        args.signing_key.as_deref(),
-        args.reveal,
+        args.out.signing_key.as_deref(),
+        args.out.reveal,
     )?;
     let mut line = Vec::new();
     for r in &records {
@@ -276,13 +267,10 @@ async fn once(
         // The walk itself is part of the evidence: every captured request, redacted.
         write_har(&dir.join("walk.har"), engine, redactor, cfg, &walks)?;
     }
-    if let (Some(path), Some(d)) = (&args.state, &scanner.drift) {
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&d.state)?)
-            .with_context(|| format!("{}: cannot write", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
+    if let (Some(path), Some(d)) = (&args.out.state, &scanner.drift) {
+        super::save_drift(path, d)?;
     }
-    if let Some(path) = &args.breach_report {
+    if let Some(path) = &args.out.breach_report {
         std::fs::write(path, serde_json::to_vec_pretty(&breach.to_json())?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
@@ -324,7 +312,7 @@ async fn once(
         "errors": errors.iter().map(|e| serde_json::json!({"consent": e.consent.as_str(), "journey": e.journey, "start": e.start, "error": e.error})).collect::<Vec<_>>(),
         "incomplete": incomplete,
     });
-    if let Some(path) = &args.summary_json {
+    if let Some(path) = &args.out.summary_json {
         std::fs::write(path, serde_json::to_vec_pretty(&summary_json)?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
@@ -342,17 +330,7 @@ async fn once(
             })
             .collect();
         for w in &walks {
-            if let Some(f) = &w.failure {
-                incomplete_lines.push(format!(
-                    "journey {} [{}] failed at step {} ({}) on {}: {}",
-                    w.journey.as_deref().unwrap_or("-"),
-                    w.consent.as_str(),
-                    f.step,
-                    f.action,
-                    f.page,
-                    f.error
-                ));
-            }
+            incomplete_lines.extend(journey_failure(w));
             incomplete_lines.extend(w.page_problems.iter().cloned());
         }
         let meta = pixelwarden::report::html::ReportMeta {
@@ -382,7 +360,7 @@ async fn once(
             skipped: Default::default(),
             incomplete: incomplete_lines,
             command: std::env::args().collect::<Vec<_>>().join(" "),
-            reveal: args.reveal,
+            reveal: args.out.reveal,
         };
         outputs.finish(
             meta,
@@ -392,7 +370,7 @@ async fn once(
             &packs_digest,
         )?;
     }
-    if !args.no_summary {
+    if !args.out.no_summary {
         print_summary(
             &walks,
             &per_walk,
@@ -402,7 +380,7 @@ async fn once(
             started.elapsed(),
         );
     }
-    let failed = matches!((args.fail_on, max), (Some(bar), Some(m)) if m >= bar);
+    let failed = matches!((args.out.fail_on, max), (Some(bar), Some(m)) if m >= bar);
     let code = if incomplete {
         ExitCode::from(3)
     } else if failed {
@@ -415,6 +393,21 @@ async fn once(
         records,
         walks,
         errors,
+    })
+}
+
+/// The line that says where a journey stopped, if it did.
+fn journey_failure(w: &WalkResult) -> Option<String> {
+    w.failure.as_ref().map(|f| {
+        format!(
+            "journey {} [{}] failed at step {} ({}) on {}: {}",
+            w.journey.as_deref().unwrap_or("-"),
+            w.consent.as_str(),
+            f.step,
+            f.action,
+            f.page,
+            f.error
+        )
     })
 }
 
@@ -466,17 +459,8 @@ fn print_summary(
             );
         }
         for w in &failed {
-            if let Some(f) = &w.failure {
-                let _ = writeln!(
-                    err,
-                    "  journey {} [{}] failed at step {} ({}) on {}: {}",
-                    w.journey.as_deref().unwrap_or("-"),
-                    w.consent.as_str(),
-                    f.step,
-                    f.action,
-                    f.page,
-                    f.error
-                );
+            if let Some(line) = journey_failure(w) {
+                let _ = writeln!(err, "  {line}");
             }
         }
         for w in walks {
