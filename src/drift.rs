@@ -53,8 +53,7 @@ impl Default for DriftLimits {
     }
 }
 
-/// Hours of history for volume: seven days of hourly counts.
-/// Hours of volume history kept per site (a ring).
+/// Hours of volume history kept per site: a ring of seven days of hourly counts.
 pub const HOURS: usize = 7 * 24;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

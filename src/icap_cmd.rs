@@ -139,7 +139,7 @@ pub async fn start(
     }
     // Sinks on their own thread: the service's findings file and topic (synced once a second,
     // a full disk keeps the records pending, SIGHUP starts a new file), and alerts. A full
-    // queue holds the connections that have findings to hand over back, not the runtime.
+    // queue holds back the connections with findings to hand over, not the runtime.
     // Room for a few seconds of findings at full speed, so a sync (fsync, topic acks) does not
     // hold the connections.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FindingRecord>>(16_384);
